@@ -1,0 +1,214 @@
+"""Readers for labelled data: the shipped corpus (JSONL) and users' own CSV or JSONL files.
+
+Every reader returns :class:`Example` objects and a list of :class:`Problem` (file, row, field, what to fix)
+instead of failing on the first bad row, so that a user sees everything that is wrong in one run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pilah.corpus.taxonomy import Taxonomy
+from pilah.nlp.errors import DataError
+
+__all__ = [
+    "Example",
+    "Problem",
+    "corpus_files",
+    "read_corpus",
+    "read_labelled",
+    "split_ids",
+    "raise_on_problems",
+]
+
+TEST_SPLIT_FILE = "splits/test.txt"
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    labels: tuple[str, ...]
+    title: str | None = None
+    kind: str = "complaint"
+    source: str = "written"
+    register: str | None = None
+    region: str | None = None
+    agencies: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+    @property
+    def full_text(self) -> str:
+        """The text the classifier sees: headline and body."""
+        return f"{self.title}.\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}: {self.field}: {self.message}"
+
+
+def corpus_files() -> list[Path]:
+    """The JSONL files of the shipped corpus, in a stable order."""
+    root = Path(str(resources.files("pilah.corpus").joinpath("data")))
+    return sorted(root.glob("*/*.jsonl"))
+
+
+def split_ids() -> set[str]:
+    """Ids of the fixed held-out test split."""
+    text = resources.files("pilah.corpus").joinpath(TEST_SPLIT_FILE).read_text(encoding="utf-8")
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def read_corpus(files: Sequence[Path] | None = None) -> list[Example]:
+    """All records of the shipped corpus; raises :class:`DataError` if any record is malformed."""
+    examples: list[Example] = []
+    problems: list[Problem] = []
+    for path in files or corpus_files():
+        ex, pr = read_labelled(path)
+        examples.extend(ex)
+        problems.extend(pr)
+    raise_on_problems(problems, what="The shipped corpus")
+    return examples
+
+
+def raise_on_problems(problems: Sequence[Problem], *, what: str, limit: int = 20) -> None:
+    if not problems:
+        return
+    shown = "\n".join(f"  {p}" for p in problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    raise DataError(
+        f"{what} has {len(problems)} problem(s); fix them or pass --skip-invalid to leave those rows out:\n"
+        f"{shown}{more}",
+        code="invalid_data",
+    )
+
+
+def _labels(value: Any, sep: str) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value if v.strip()]
+    if isinstance(value, str):
+        for s in (sep, ",", ";"):
+            if s in value:
+                return [v.strip() for v in value.split(s) if v.strip()]
+        return [value.strip()] if value.strip() else []
+    return None
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(row number, record or None, error) for each row of a JSONL or CSV file."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".json", ".ndjson"):
+            with path.open(encoding="utf-8") as fh:
+                for n, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        yield n, None, f"invalid JSON ({exc.msg} at column {exc.colno}); fix the line"
+                        continue
+                    if not isinstance(obj, dict):
+                        yield n, None, "a line must hold one JSON object"
+                        continue
+                    yield n, obj, None
+        elif suffix in (".csv", ".tsv"):
+            with path.open(encoding="utf-8", newline="") as fh:
+                reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+                for n, row in enumerate(reader, 2):  # row 1 is the header
+                    yield n, dict(row), None
+        else:
+            raise DataError(f"{path}: unsupported file type {suffix!r}; use .jsonl, .csv or .tsv.")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); re-save it as UTF-8.") from exc
+    except OSError as exc:
+        raise DataError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
+
+
+def read_labelled(
+    path: str | Path,
+    *,
+    text_field: str = "text",
+    label_field: str = "sectors",
+    id_field: str = "id",
+    title_field: str = "title",
+    label_sep: str = "|",
+    taxonomy: Taxonomy | None = None,
+) -> tuple[list[Example], list[Problem]]:
+    """Read labelled examples from a JSONL or CSV/TSV file.
+
+    Labels may be a JSON list or a string separated by ``label_sep`` (or a comma or semicolon). With a
+    ``taxonomy``, every label must be one of its sectors or its abstain label.
+    """
+    path = Path(path)
+    examples: list[Example] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    known = taxonomy.labels if taxonomy else None
+    name = str(path)
+    for n, rec, err in _rows(path):
+        if rec is None:
+            problems.append(Problem(name, n, "-", err or "unreadable row"))
+            continue
+        text = rec.get(text_field)
+        if not isinstance(text, str):
+            problems.append(
+                Problem(name, n, text_field, f"missing or not a string; every row needs a {text_field!r} column")
+            )
+            continue
+        if not text.strip():
+            problems.append(Problem(name, n, text_field, "empty text; fill it in or remove the row"))
+            continue
+        labels = _labels(rec.get(label_field), label_sep)
+        if not labels:
+            problems.append(
+                Problem(name, n, label_field, f"no label; give at least one sector id in {label_field!r}")
+            )
+            continue
+        if known is not None:
+            unknown = [lab for lab in labels if lab not in known]
+            if unknown:
+                problems.append(
+                    Problem(
+                        name, n, label_field,
+                        f"unknown label(s) {unknown}; use one of {sorted(known)} or pass your own --taxonomy",
+                    )
+                )
+                continue
+        rid = rec.get(id_field)
+        rid = str(rid) if rid not in (None, "") else f"{path.stem}:{n}"
+        if rid in seen:
+            problems.append(Problem(name, n, id_field, f"duplicate id {rid!r}; ids must be unique"))
+            continue
+        seen.add(rid)
+        title = rec.get(title_field)
+        examples.append(
+            Example(
+                id=rid,
+                text=text,
+                labels=tuple(labels),
+                title=title if isinstance(title, str) and title.strip() else None,
+                kind=str(rec.get("kind") or "complaint"),
+                source=str(rec.get("source") or "written"),
+                register=rec.get("register"),
+                region=rec.get("region"),
+                agencies=tuple(rec.get("agencies") or ()),
+            )
+        )
+    return examples, problems
+
+
+def iter_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+    return _rows(path)

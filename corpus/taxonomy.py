@@ -1,0 +1,93 @@
+"""The sector taxonomy: a data file, loaded into a small immutable object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from pilah.nlp.errors import DataError
+
+__all__ = ["Sector", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY"]
+
+DEFAULT_TAXONOMY = "taxonomy.yaml"
+
+
+@dataclass(frozen=True)
+class Sector:
+    id: str
+    name: str
+    gloss: str
+    scope: str
+    agencies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    version: int
+    abstain: str
+    sectors: tuple[Sector, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.sectors]
+
+    @property
+    def labels(self) -> set[str]:
+        """Every label a record may carry: the sectors and the abstain label."""
+        return {*self.ids, self.abstain}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "abstain": self.abstain,
+            "sectors": [
+                {"id": s.id, "name": s.name, "gloss": s.gloss, "scope": s.scope, "agencies": list(s.agencies)}
+                for s in self.sectors
+            ],
+        }
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Load a taxonomy file (the shipped default when ``path`` is None)."""
+    if path is None:
+        text = resources.files("pilah.corpus").joinpath(DEFAULT_TAXONOMY).read_text(encoding="utf-8")
+        where = "the default taxonomy"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DataError(f"Cannot read taxonomy {path}: {exc.strerror}. Check the path.") from exc
+        where = str(path)
+    try:
+        raw = yaml.safe_load(text)
+        sectors = tuple(
+            Sector(
+                id=str(s["id"]),
+                name=str(s.get("name", s["id"])),
+                gloss=str(s.get("gloss", "")),
+                scope=str(s.get("scope", "")),
+                agencies=tuple(s.get("agencies", [])),
+            )
+            for s in raw["sectors"]
+        )
+        tax = Taxonomy(
+            name=str(raw.get("name", "custom")),
+            version=int(raw.get("version", 1)),
+            abstain=str(raw.get("abstain", "lainnya")),
+            sectors=sectors,
+        )
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{where} is not a valid taxonomy ({exc}). It needs `sectors:` as a list of items with an `id`."
+        ) from exc
+    ids = tax.ids
+    if len(set(ids)) != len(ids) or tax.abstain in ids or len(ids) < 2:
+        raise DataError(
+            f"{where}: sector ids must be unique, at least two, and differ from the abstain label {tax.abstain!r}."
+        )
+    return tax

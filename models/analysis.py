@@ -1,0 +1,117 @@
+"""The analysis contract shared by ``pilah analyze``, the HTTP API and batch jobs.
+
+One input document ``{"text": ..., "id"?: ..., "title"?: ...}`` gives one analysis object::
+
+    {"id": ..., "sector": {"label": "adminduk", "score": 0.91},
+     "sectors": [{"label": ..., "score": ...}, ...],   # every sector of the model, best first
+     "labels": ["adminduk"],                            # sectors passing their thresholds (may be empty)
+     "agencies": [...], "regions": [...],
+     "model": {"name": ..., "version": ...}}
+
+or, for a bad document, ``{"id": ..., "error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pilah.models.sector_model import SectorModel
+from pilah.nlp.errors import InputError
+
+__all__ = ["Analyzer", "Document", "Extractor", "parse_document", "error_result", "DEFAULT_MAX_CHARS"]
+
+DEFAULT_MAX_CHARS = 1_000_000
+
+
+class Extractor(Protocol):
+    def extract(self, text: str) -> dict[str, list[dict[str, Any]]]:
+        """``{"agencies": [...], "regions": [...]}`` for one original text."""
+        ...
+
+
+@dataclass(frozen=True)
+class Document:
+    id: Any
+    text: str
+    title: str | None = None
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.title}.\n{self.text}" if self.title else self.text
+
+
+def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
+    """Validate one input object; raises :class:`InputError` with a stable code and a fix."""
+    if not isinstance(obj, dict):
+        raise InputError("Each document must be a JSON object with a \"text\" field.", code="not_an_object")
+    doc_id = obj.get("id")
+    if "text" not in obj or obj["text"] is None:
+        raise InputError("The document has no \"text\" field; add the text to analyse.", code="missing_text")
+    text = obj["text"]
+    if not isinstance(text, str):
+        raise InputError(
+            f"\"text\" must be a string, not {type(text).__name__}.", code="text_not_string"
+        )
+    if not text.strip():
+        raise InputError("\"text\" is empty; send the complaint or article text.", code="empty_text")
+    if len(text) > max_chars:
+        raise InputError(
+            f"\"text\" has {len(text):,} characters, over the limit of {max_chars:,}; split the document "
+            "or raise the limit.",
+            code="text_too_large",
+        )
+    title = obj.get("title")
+    if title is not None and not isinstance(title, str):
+        raise InputError("\"title\" must be a string when given.", code="title_not_string")
+    return Document(id=doc_id, text=text, title=title or None)
+
+
+def error_result(doc_id: Any, error: InputError) -> dict[str, Any]:
+    return {"id": doc_id, "error": error.to_dict()}
+
+
+class Analyzer:
+    """Classifier plus (optional) agency/region extractor behind one call."""
+
+    def __init__(self, model: SectorModel, extractor: Extractor | None = None) -> None:
+        self.model = model
+        self.extractor = extractor
+
+    @property
+    def model_info(self) -> dict[str, str]:
+        return {"name": self.model.name, "version": self.model.version}
+
+    def classify(self, docs: Sequence[Document], *, explain: bool = False) -> list[dict[str, Any]]:
+        if not docs:
+            return []
+        texts = [d.full_text for d in docs]
+        proba = self.model.predict_proba(texts)
+        out = []
+        for doc, text, row in zip(docs, texts, proba, strict=True):
+            dec = self.model.decide(row)
+            res: dict[str, Any] = {
+                "id": doc.id,
+                "sector": {"label": dec.label, "score": round(dec.score, 4)},
+                "sectors": [{"label": lab, "score": round(p, 4)} for lab, p in dec.ranking],
+                "labels": dec.labels,
+            }
+            if explain and dec.labels:
+                res["explanation"] = self.model.explain(text, dec.label)
+            out.append(res)
+        return out
+
+    def extract(self, doc: Document) -> dict[str, list[dict[str, Any]]]:
+        if self.extractor is None:
+            return {"agencies": [], "regions": []}
+        # Offsets refer to the body text; the title is analysed separately by callers that need it.
+        return self.extractor.extract(doc.text)
+
+    def analyze(self, docs: Sequence[Document], *, explain: bool = False) -> list[dict[str, Any]]:
+        results = self.classify(docs, explain=explain)
+        info = self.model_info
+        for doc, res in zip(docs, results, strict=True):
+            res.update(self.extract(doc))
+            res["model"] = info
+        return results

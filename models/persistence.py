@@ -1,0 +1,185 @@
+"""A trained model is a directory: ``pipeline.skops`` + ``meta.json`` + ``MODEL_CARD.md``.
+
+The fitted pipeline is stored with skops, whose format does not execute code on load (unlike pickle/joblib):
+loading accepts only the object types listed in :data:`TRUSTED_PREFIXES` and refuses anything else. Every
+file's SHA-256 is recorded in ``meta.json`` and checked before loading, and the scikit-learn version the model
+was saved with must match the installed one (major.minor), because fitted estimators are not guaranteed to
+survive a version change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+import sklearn
+
+from pilah.models.sector_model import SectorModel
+from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
+
+__all__ = ["save_model", "load_model", "FORMAT_VERSION", "PIPELINE_FILE", "META_FILE", "CARD_FILE"]
+
+FORMAT_VERSION = 1
+PIPELINE_FILE = "pipeline.skops"
+DATA_FILE = "pipeline_data.json"
+META_FILE = "meta.json"
+CARD_FILE = "MODEL_CARD.md"
+# Types a Pilah pipeline is made of. Anything else in a model file is refused.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "pilah.nlp.", "builtins.", "collections.")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _detach_data(pipeline: Any) -> dict[str, Any]:
+    """Take the large plain-data attributes (vocabularies, lexicon) out of the pipeline.
+
+    skops builds one audited node per dict entry; with tens of thousands of vocabulary terms loading took
+    seconds. Stored as JSON beside the skops file (also a format that cannot run code) it takes milliseconds.
+    """
+    data: dict[str, Any] = {"vocabulary": {}, "lexicon": None}
+    prep = pipeline.named_steps.get("prep")
+    if prep is not None and prep.lexicon is not None:
+        data["lexicon"] = prep.lexicon
+        prep.lexicon = None
+    features = pipeline.named_steps.get("features")
+    for name, tr, _ in getattr(features, "transformers_", []):
+        vocab = getattr(tr, "vocabulary_", None)
+        if isinstance(vocab, dict):
+            terms = [""] * len(vocab)
+            for term, idx in vocab.items():
+                terms[int(idx)] = term
+            data["vocabulary"][name] = terms
+            tr.vocabulary_ = {}
+    return data
+
+
+def _attach_data(pipeline: Any, data: dict[str, Any]) -> None:
+    prep = pipeline.named_steps.get("prep")
+    if prep is not None and data.get("lexicon") is not None:
+        prep.lexicon = data["lexicon"]
+    features = pipeline.named_steps.get("features")
+    for name, tr, _ in getattr(features, "transformers_", []):
+        terms = data.get("vocabulary", {}).get(name)
+        if terms is not None:
+            tr.vocabulary_ = {term: i for i, term in enumerate(terms)}
+
+
+def save_model(model: SectorModel, out_dir: str | Path, *, card: str | None = None) -> Path:
+    """Write the model directory atomically (a temporary sibling directory renamed into place)."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        data = _detach_data(model.pipeline)
+        try:
+            sio.dump(model.pipeline, tmp / PIPELINE_FILE)
+        finally:
+            _attach_data(model.pipeline, data)
+        (tmp / DATA_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        if card is not None:
+            (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        meta = dict(model.meta)
+        meta.update(
+            format_version=FORMAT_VERSION,
+            labels=model.labels,
+            thresholds=model.thresholds,
+            abstain_threshold=model.abstain_threshold,
+            abstain_label=model.abstain_label,
+            files={p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()},
+        )
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if out.exists():
+            backup = out.with_name(f".{out.name}.old")
+            if backup.exists():
+                shutil.rmtree(backup)
+            os.replace(out, backup)
+            os.replace(tmp, out)
+            shutil.rmtree(backup)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_meta(model_dir: str | Path) -> dict[str, Any]:
+    path = Path(model_dir) / META_FILE
+    if not path.is_file():
+        raise ModelError(
+            f"No model at {model_dir} ({META_FILE} is missing). Build one with `pilah train --out {model_dir}` "
+            "or `make model`."
+        )
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path} is unreadable ({exc}); retrain the model with `pilah train`.") from exc
+    return meta
+
+
+def check_compatible(meta: dict[str, Any]) -> None:
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelIncompatibleError(
+            f"Model format {meta.get('format_version')} is not supported by this Pilah (format {FORMAT_VERSION}); "
+            "retrain it with `pilah train`."
+        )
+    saved = str(meta.get("versions", {}).get("scikit-learn", ""))
+    here = sklearn.__version__
+    if saved.split(".")[:2] != here.split(".")[:2]:
+        raise ModelIncompatibleError(
+            f"The model was saved with scikit-learn {saved or 'unknown'} but {here} is installed. "
+            f"Retrain it with `pilah train`, or install scikit-learn=={saved} to use it as it is."
+        )
+
+
+def load_model(model_dir: str | Path) -> SectorModel:
+    """Load and validate a model directory; raises a :class:`ModelError` subclass that says what to do."""
+    model_dir = Path(model_dir)
+    meta = read_meta(model_dir)
+    check_compatible(meta)
+    files: dict[str, str] = meta.get("files", {})
+    if PIPELINE_FILE not in files:
+        raise ModelIntegrityError(f"{model_dir}/{META_FILE} records no checksum for {PIPELINE_FILE}; retrain.")
+    for name, digest in files.items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelIntegrityError(f"{path} is missing; copy the whole model directory or retrain.")
+        if _sha256(path) != digest:
+            raise ModelIntegrityError(
+                f"{path} does not match the checksum recorded in {META_FILE}: the file was changed or "
+                "corrupted. Copy the model directory again or retrain it."
+            )
+    pipe_path = model_dir / PIPELINE_FILE
+    try:
+        untrusted = sio.get_untrusted_types(file=pipe_path)
+    except Exception as exc:  # skops raises several types for malformed archives
+        raise ModelIntegrityError(f"{pipe_path} is not a readable skops file ({exc}); retrain.") from exc
+    foreign = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if foreign:
+        raise ModelIntegrityError(
+            f"{pipe_path} contains types Pilah does not trust: {foreign}. Only load models you trained."
+        )
+    pipeline = sio.load(pipe_path, trusted=untrusted)
+    data_path = model_dir / DATA_FILE
+    if data_path.is_file():
+        _attach_data(pipeline, json.loads(data_path.read_text(encoding="utf-8")))
+    return SectorModel(
+        pipeline=pipeline,
+        labels=list(meta["labels"]),
+        thresholds={k: float(v) for k, v in meta["thresholds"].items()},
+        abstain_threshold=float(meta["abstain_threshold"]),
+        abstain_label=str(meta["abstain_label"]),
+        meta=meta,
+    )

@@ -1,0 +1,132 @@
+"""The sector classifier: a fitted scikit-learn pipeline plus its labels, thresholds and metadata.
+
+The pipeline is ``TextPreprocessor -> ColumnTransformer(word n-grams on stems, char n-grams on normalised
+text) -> one-vs-rest calibrated linear SVM``. Each sector gets an independent calibrated probability, so a text
+can carry several sectors. Decision rule (thresholds tuned on out-of-fold predictions, stored in ``meta.json``):
+
+- if the best probability is below ``abstain_threshold``, no label: the primary sector is the abstain label;
+- otherwise the labels are the best sector plus every other sector whose probability passes its own threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
+
+__all__ = ["SectorModel", "Decision", "build_pipeline", "build_head"]
+
+
+def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
+    """Features and classifier: everything after the text preprocessor (fitted per CV fold)."""
+    features = ColumnTransformer(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=2,
+                    sublinear_tf=True, dtype=np.float32,
+                ),
+                STEMMED,
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", lowercase=False, ngram_range=(3, 5), min_df=3,
+                    sublinear_tf=True, max_features=150_000, dtype=np.float32,
+                ),
+                NORMALIZED,
+            ),
+        ],
+        sparse_threshold=1.0,
+    )
+    svm = LinearSVC(C=C, class_weight="balanced", random_state=seed)
+    clf = OneVsRestClassifier(CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False))
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def build_pipeline(lexicon: dict[str, Any], *, seed: int, C: float = 0.5) -> Pipeline:
+    head = build_head(seed=seed, C=C)
+    return Pipeline([("prep", TextPreprocessor(lexicon=lexicon)), *head.steps])
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    score: float
+    labels: list[str]
+    ranking: list[tuple[str, float]]
+
+
+@dataclass
+class SectorModel:
+    pipeline: Pipeline
+    labels: list[str]
+    thresholds: dict[str, float]
+    abstain_threshold: float
+    abstain_label: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", "pilah-sectors"))
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "0"))
+
+    def prepare(self, texts: Sequence[str]) -> np.ndarray:
+        return self.pipeline.named_steps["prep"].transform(texts)
+
+    def proba_prepared(self, prepared: np.ndarray) -> np.ndarray:
+        """Per-sector probabilities, columns in ``self.labels`` order."""
+        X = self.pipeline.named_steps["features"].transform(prepared)
+        return self.pipeline.named_steps["clf"].predict_proba(X)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.proba_prepared(self.prepare(texts))
+
+    def decide(self, proba: np.ndarray) -> Decision:
+        order = np.argsort(-proba, kind="stable")
+        ranking = [(self.labels[i], float(proba[i])) for i in order]
+        best, best_p = ranking[0]
+        if best_p < self.abstain_threshold:
+            return Decision(self.abstain_label, 1.0 - best_p, [], ranking)
+        chosen = [best] + [
+            lab for lab, p in ranking[1:] if p >= self.thresholds.get(lab, 0.5)
+        ]
+        return Decision(best, best_p, chosen, ranking)
+
+    def predict(self, texts: Sequence[str]) -> list[Decision]:
+        return [self.decide(row) for row in self.predict_proba(texts)]
+
+    def explain(self, text: str, label: str, k: int = 8) -> list[dict[str, float | str]]:
+        """Terms that pushed ``label`` most for this text: tf-idf value x the linear model's weight."""
+        if label not in self.labels:
+            return []
+        prepared = self.prepare([text])
+        features = self.pipeline.named_steps["features"]
+        X = features.transform(prepared).tocsr()
+        est = self.pipeline.named_steps["clf"].estimators_[self.labels.index(label)]
+        coef = np.ravel(est.calibrated_classifiers_[0].estimator.coef_)
+        row = X.getrow(0)
+        contrib = row.data * coef[row.indices]
+        names = features.get_feature_names_out()
+        top = np.argsort(-contrib)[:k]
+        out: list[dict[str, float | str]] = []
+        for i in top:
+            if contrib[i] <= 0:
+                break
+            kind, _, term = str(names[row.indices[i]]).partition("__")
+            out.append({"term": term, "feature": kind, "weight": round(float(contrib[i]), 4)})
+        return out

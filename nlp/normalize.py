@@ -1,0 +1,158 @@
+"""Normalisation of Indonesian complaint and news text for the classifier.
+
+``Normalizer.normalize(text)`` turns raw text into lowercase standard-Indonesian tokens:
+
+1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces).
+2. Personal data replaced by placeholder tokens before anything else sees it: URLs, e-mail addresses,
+   phone numbers and 16-digit NIK/KK numbers (also written with separators or partly masked). A
+   complaint's personal data must reach neither the features nor a log.
+3. Money amounts become ``__rupiah__`` and other numbers ``__num__`` (units such as "km" or "kwh" stay as
+   words): "3 bulan" and "5 bulan" are the same evidence.
+4. Elongated letters collapsed ("bangeeet" -> "banget"), reduplication reduced ("anak-anak", "anak2" -> "anak").
+5. Informal forms mapped to standard ones from the slang table ("gk" -> "tidak", "udh" -> "sudah"), with
+   context rules for ambiguous forms ("kk" is Kartu Keluarga unless it addresses someone: "kk admin").
+
+Each token also carries a *protected* flag: it was capitalised inside a sentence in the original text (a name,
+an agency word), so the stemmer must leave it alone. Extraction of agencies never uses this output: it works
+on the original text and its offsets.
+
+The PII patterns are our own regular expressions rather than ``lokal.Samaran``: Samaran detects 27 kinds of
+personal data with labels and context and is the right tool to mask a log line, but at ~100x the cost; here
+the four kinds above must be removed from every document on the hot path.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pilah.nlp.lexicon import AmbiguousRule, Lexicon
+
+__all__ = ["NormalizedText", "Normalizer", "PLACEHOLDERS", "mask_personal_data"]
+
+PLACEHOLDERS = ("__url__", "__email__", "__phone__", "__nik__", "__rupiah__", "__num__")
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:go\.id|co\.id|ac\.id|or\.id|sch\.id|web\.id|com|id|net|org)(?:/\S*)?",
+    re.IGNORECASE,
+)
+# 16 digits, optionally grouped by 4 with spaces, dots or dashes; or a partly masked number (1505xxxxxxxx).
+_NIK = re.compile(
+    r"(?<![\d])\d{4}[ .-]?\d{4}[ .-]?\d{4}[ .-]?\d{4}(?![\d])|(?<!\w)\d{2,8}[xX*]{4,14}\d{0,4}(?!\w)"
+)
+# Mobile (08.., +628.., 628..) and landline numbers ((021) 555-1234, 0741 123456).
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ .-]?\d{2,5}){1,3}(?!\d)"
+    r"|(?<![\w])\(?0\d{2,3}\)?[ .-]?\d{3,4}[ .-]?\d{2,5}(?!\d)"
+)
+_RUPIAH = re.compile(
+    r"\brp\.?\s?\d[\d.,]*(?:\s?(?:rb|ribu|k|jt|juta|m|miliar|milyar|t|triliun)\b)?"
+    r"|\b\d[\d.,]*\s?(?:rb|ribu|jt|juta|jeti|miliar|milyar|triliun)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_REDUP_DASH = re.compile(r"\b([^\W\d_]{2,})-\1\b", re.IGNORECASE)
+_REDUP_TWO = re.compile(r"\b([^\W\d_]{2,})2\b")
+_TOKEN = re.compile(r"__[a-z]+__|[^\W\d_]+")
+_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”()]")
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace e-mail addresses, URLs, NIK/KK and phone numbers by placeholder tokens."""
+    if "@" in text:
+        text = _EMAIL.sub(" __email__ ", text)
+    if "." in text or "/" in text:
+        text = _URL.sub(" __url__ ", text)
+    if any(c.isdigit() for c in text):
+        text = _NIK.sub(" __nik__ ", text)
+        text = _PHONE.sub(" __phone__ ", text)
+    return text
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    tokens: list[str]
+    protected: list[bool]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+class Normalizer:
+    """Stateless apart from its lexicon; safe to share between threads."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._slang = lexicon.slang
+        self._ambiguous: dict[str, list[AmbiguousRule]] = {}
+        for rule in lexicon.ambiguous:
+            self._ambiguous.setdefault(rule.token, []).append(rule)
+
+    def normalize(self, text: str) -> NormalizedText:
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
+        text = mask_personal_data(text)
+        if any(c.isdigit() for c in text):
+            text = _REDUP_TWO.sub(r"\1", text)
+            text = _RUPIAH.sub(" __rupiah__ ", text)
+            text = _NUMBER.sub(" __num__ ", text)
+        if "-" in text:
+            text = _REDUP_DASH.sub(r"\1", text)
+        text = _ELONGATED.sub(r"\1", text)
+
+        raw: list[str] = []
+        caps: list[bool] = []
+        prev_end = 0
+        upper_words = 0
+        for m in _TOKEN.finditer(text):
+            tok = m.group()
+            start = m.start()
+            first = tok[0]
+            sentence_start = not raw or _SENTENCE_BREAK.search(text, prev_end, start) is not None
+            caps.append(first.isupper() and not sentence_start)
+            if len(tok) > 1 and tok.isupper():
+                upper_words += 1
+            raw.append(tok)
+            prev_end = m.end()
+        if upper_words * 2 > len(raw):
+            # SHOUTED TEXT: capitals say nothing about names here.
+            caps = [False] * len(raw)
+        return self._standardise(raw, caps)
+
+    def _standardise(self, raw: list[str], caps: list[bool]) -> NormalizedText:
+        slang = self._slang
+        ambiguous = self._ambiguous
+        lowered = [t.lower() for t in raw]
+        tokens: list[str] = []
+        protected: list[bool] = []
+        for i, low in enumerate(lowered):
+            if low in ambiguous and not raw[i].isupper():
+                low = self._resolve(low, lowered, i)
+            else:
+                low = slang.get(low, low)
+            if not low:
+                continue  # a particle with no content ("wkwk", "dong")
+            if " " in low:
+                parts = low.split()
+                tokens.extend(parts)
+                protected.extend([False] * len(parts))
+            else:
+                tokens.append(low)
+                protected.append(caps[i])
+        return NormalizedText(tokens, protected)
+
+    def _resolve(self, low: str, lowered: list[str], i: int) -> str:
+        prev = lowered[i - 1] if i > 0 else ""
+        nxt = lowered[i + 1] if i + 1 < len(lowered) else ""
+        rules = self._ambiguous[low]
+        for rule in rules:
+            if (rule.where in ("prev", "both") and prev in rule.context) or (
+                rule.where in ("next", "both") and nxt in rule.context
+            ):
+                return rule.alternative
+        return rules[0].default

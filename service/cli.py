@@ -1,0 +1,153 @@
+"""The ``pilah`` command line. Commands only parse arguments and call plain functions in ``pilah.service.jobs``.
+
+Errors derived from :class:`~pilah.nlp.PilahError` are printed as one line on standard error and mapped to
+their ``exit_code``; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pilah.nlp.errors import PilahError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pilah",
+    help="Indonesian complaint and news text mining: sectors, agencies, regions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+corpus_app = typer.Typer(help="Check the labelled corpus.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory (default: $PILAH_MODEL_DIR or the built-in default)."),
+]
+
+
+def _fail(exc: PilahError) -> None:
+    typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path | None, typer.Argument(help="JSON Lines input (default: standard input).")] = None,
+    model: ModelOpt = None,
+    explain: Annotated[bool, typer.Option(help="Add the terms that pushed the top sector most.")] = False,
+    max_chars: Annotated[int, typer.Option(help="Refuse texts longer than this.")] = 1_000_000,
+    batch_size: Annotated[int, typer.Option(help="Documents analysed together.")] = 256,
+) -> None:
+    """Analyse JSON Lines ({"text", "id"?, "title"?} per line): one JSON result per input line, in order."""
+    from pilah.service.jobs import analyze_stream
+
+    try:
+        src = sys.stdin if file is None else file.open(encoding="utf-8", errors="surrogateescape")
+        try:
+            analyze_stream(
+                src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size
+            )
+        finally:
+            if file is not None:
+                src.close()
+    except OSError as exc:
+        _fail(PilahError(f"Cannot read {file}: {exc.strerror}.", code="io_error"))
+    except PilahError as exc:
+        _fail(exc)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Labelled CSV/TSV/JSONL files (default: the shipped corpus).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")] = Path("models/custom"),
+    text_field: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option(help="Column holding the label(s).")] = "sectors",
+    id_field: Annotated[str, typer.Option(help="Column holding a unique id (optional).")] = "id",
+    label_sep: Annotated[str, typer.Option(help="Separator of several labels in one cell.")] = "|",
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default: the shipped one).")] = None,
+    test: Annotated[
+        list[Path] | None, typer.Option("--test", help="Held-out labelled file(s) to score the model on.")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option(help="With user DATA and no --test: stratified share held out for testing.")
+    ] = 0.15,
+    with_corpus: Annotated[bool, typer.Option(help="Add the shipped corpus's training texts to DATA.")] = False,
+    skip_invalid: Annotated[bool, typer.Option(help="Leave out invalid rows instead of stopping.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 13,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    name: Annotated[str, typer.Option(help="Model name recorded in meta.json.")] = "pilah-sectors",
+) -> None:
+    """Train a sector model with cross-validation; writes the model directory and MODEL_CARD.md."""
+    from pilah.service.jobs import train_job
+
+    try:
+        train_job(
+            data=data or [], out=out, text_field=text_field, label_field=label_field, id_field=id_field,
+            label_sep=label_sep, taxonomy_path=taxonomy, test=test or [], test_size=test_size,
+            with_corpus=with_corpus, skip_invalid=skip_invalid, seed=seed, folds=folds, name=name,
+            log=lambda m: typer.echo(m, err=True),
+        )
+    except PilahError as exc:
+        _fail(exc)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Labelled files (default: the corpus's held-out test split).")
+    ] = None,
+    model: ModelOpt = None,
+    text_field: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option(help="Column holding the label(s).")] = "sectors",
+    label_sep: Annotated[str, typer.Option(help="Separator of several labels in one cell.")] = "|",
+    skip_invalid: Annotated[bool, typer.Option(help="Leave out invalid rows instead of stopping.")] = False,
+) -> None:
+    """Score a model on labelled data and print the same report as the model card."""
+    from pilah.service.jobs import evaluate_job
+
+    try:
+        typer.echo(
+            evaluate_job(
+                data=data or [], model_dir=model, text_field=text_field, label_field=label_field,
+                label_sep=label_sep, skip_invalid=skip_invalid,
+            )
+        )
+    except PilahError as exc:
+        _fail(exc)
+
+
+@corpus_app.command("check")
+def corpus_check(
+    files: Annotated[list[Path] | None, typer.Argument(help="Corpus JSONL files (default: the shipped ones).")]
+    = None,
+    strict: Annotated[bool, typer.Option(help="Also fail when the shipped corpus's targets are not met.")]
+    = False,
+) -> None:
+    """Validate schema, offsets, labels, duplicates and split; print statistics."""
+    from pilah.corpus.check import check_corpus
+
+    try:
+        report = check_corpus(files or None, targets=strict)
+    except PilahError as exc:
+        _fail(exc)
+        return
+    typer.echo(report.render())
+    if not report.ok:
+        raise typer.Exit(3)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Plain functions behind the CLI commands (keyword-only parameters, no argument parsing)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from pilah.nlp.errors import DataError, InputError
+
+__all__ = ["analyze_stream", "default_model_dir", "evaluate_job", "load_analyzer", "train_job"]
+
+MODEL_ENV = "PILAH_MODEL_DIR"
+
+
+def default_model_dir() -> Path:
+    """``$PILAH_MODEL_DIR``, else ``models/default`` inside the installed ``pilah.models`` package."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return Path(env)
+    import pilah.models
+
+    return Path(pilah.models.__file__).parent / "default"
+
+
+def load_analyzer(model_dir: Path | None = None) -> Any:
+    from pilah.models.analysis import Analyzer
+    from pilah.models.persistence import load_model
+
+    model = load_model(model_dir or default_model_dir())
+    return Analyzer(model, extractor=_load_extractor())
+
+
+def _load_extractor() -> Any:
+    try:
+        from pilah.corpus.gazetteer import load_extractor
+    except ImportError:  # agency extraction not installed in this build
+        return None
+    return load_extractor()
+
+
+def _lines(src: IO[Any]) -> Iterable[bytes]:
+    buf = getattr(src, "buffer", None)
+    if buf is not None:
+        yield from buf
+        return
+    for line in src:
+        yield line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+
+
+def analyze_stream(
+    src: IO[Any],
+    dst: IO[str],
+    *,
+    model_dir: Path | None = None,
+    explain: bool = False,
+    max_chars: int = 1_000_000,
+    batch_size: int = 256,
+) -> int:
+    """Answer every input line with one JSON line, in order; bad lines get an ``error`` object.
+
+    Returns the number of lines answered.
+    """
+    from pilah.models.analysis import Document, error_result, parse_document
+
+    analyzer = load_analyzer(model_dir)
+    answered = 0
+    pending: list[tuple[Any, Document | InputError]] = []
+
+    def flush() -> None:
+        nonlocal answered
+        docs = [d for _, d in pending if isinstance(d, Document)]
+        results = iter(analyzer.analyze(docs, explain=explain))
+        for doc_id, item in pending:
+            res = error_result(doc_id, item) if isinstance(item, InputError) else next(results)
+            dst.write(json.dumps(res, ensure_ascii=False) + "\n")
+        dst.flush()
+        answered += len(pending)
+        pending.clear()
+
+    for raw in _lines(src):
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document))
+        if len(pending) >= batch_size:
+            flush()
+    if pending:
+        flush()
+    return answered
+
+
+def _parse_line(
+    raw: bytes, *, max_chars: int, parse: Callable[..., Any]
+) -> tuple[Any, Any]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, InputError(
+            f"The line is not valid UTF-8 (byte {exc.start}); re-encode the input as UTF-8.", code="invalid_utf8"
+        )
+    if not line.strip():
+        return None, InputError("Empty line; send one JSON object per line.", code="invalid_json")
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, InputError(f"Invalid JSON ({exc.msg} at column {exc.colno}).", code="invalid_json")
+    doc_id = obj.get("id") if isinstance(obj, dict) else None
+    try:
+        return doc_id, parse(obj, max_chars=max_chars)
+    except InputError as exc:
+        return doc_id, exc
+
+
+def _read_user_data(
+    paths: Sequence[Path], *, taxonomy: Any, skip_invalid: bool, **fields: Any
+) -> list[Any]:
+    from pilah.corpus.records import raise_on_problems, read_labelled
+
+    examples: list[Any] = []
+    problems: list[Any] = []
+    for p in paths:
+        ex, pr = read_labelled(p, taxonomy=taxonomy, **fields)
+        examples.extend(ex)
+        problems.extend(pr)
+    if problems and not skip_invalid:
+        raise_on_problems(problems, what="The training data")
+    return examples
+
+
+def train_job(
+    *,
+    data: Sequence[Path],
+    out: Path,
+    text_field: str = "text",
+    label_field: str = "sectors",
+    id_field: str = "id",
+    label_sep: str = "|",
+    taxonomy_path: Path | None = None,
+    test: Sequence[Path] = (),
+    test_size: float = 0.15,
+    with_corpus: bool = False,
+    skip_invalid: bool = False,
+    seed: int = 13,
+    folds: int = 5,
+    name: str = "pilah-sectors",
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Train on the shipped corpus (default) or on users' files; write the model directory."""
+    from pilah.corpus.records import read_corpus, split_ids
+    from pilah.corpus.taxonomy import load_taxonomy
+    from pilah.models.persistence import save_model
+    from pilah.models.train import train_model
+
+    taxonomy = load_taxonomy(taxonomy_path)
+    fields = {"text_field": text_field, "label_field": label_field, "id_field": id_field, "label_sep": label_sep}
+    sources: list[str] = []
+    train_set: list[Any] = []
+    test_set: list[Any] = []
+    if not data or with_corpus:
+        corpus = read_corpus()
+        held = split_ids()
+        train_set += [ex for ex in corpus if ex.id not in held]
+        test_set += [ex for ex in corpus if ex.id in held]
+        sources.append("pilah corpus")
+    if data:
+        user = _read_user_data(data, taxonomy=taxonomy, skip_invalid=skip_invalid, **fields)
+        sources += [str(p) for p in data]
+        if test:
+            train_set += user
+        else:
+            tr, te = _stratified_split(user, taxonomy.abstain, test_size, seed)
+            train_set += tr
+            test_set += te
+    if test:
+        test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, **fields)
+    if not train_set:
+        raise DataError("No training texts; give labelled files or train on the shipped corpus.")
+    result = train_model(
+        train_set, test_set, taxonomy=taxonomy, seed=seed, folds=folds, name=name, sources=sources, log=log
+    )
+    path = save_model(result.model, out, card=result.card)
+    if log:
+        cv = result.cv_metrics
+        log(f"cross-validated macro-F1 {cv['macro_f1']:.3f}, accuracy {cv['accuracy']:.3f}")
+        if result.test_metrics:
+            tm = result.test_metrics
+            log(f"held-out macro-F1 {tm['macro_f1']:.3f}, accuracy {tm['accuracy']:.3f} (n={tm['n']})")
+        log(f"model written to {path}")
+    return path
+
+
+def _stratified_split(
+    examples: Sequence[Any], abstain: str, test_size: float, seed: int
+) -> tuple[list[Any], list[Any]]:
+    from collections import Counter
+
+    from sklearn.model_selection import train_test_split
+
+    if test_size <= 0:
+        return list(examples), []
+    primary = [ex.labels[0] for ex in examples]
+    counts = Counter(primary)
+    strat = primary if min(counts.values()) >= 2 else None
+    tr, te = train_test_split(list(examples), test_size=test_size, random_state=seed, stratify=strat)
+    return tr, te
+
+
+def evaluate_job(
+    *,
+    data: Sequence[Path],
+    model_dir: Path | None,
+    text_field: str = "text",
+    label_field: str = "sectors",
+    label_sep: str = "|",
+    skip_invalid: bool = False,
+) -> str:
+    from pilah.corpus.records import read_corpus, split_ids
+    from pilah.corpus.taxonomy import Taxonomy, load_taxonomy
+    from pilah.models.metrics import decide_all, evaluate_decisions, format_report
+    from pilah.models.persistence import load_model
+
+    model = load_model(model_dir or default_model_dir())
+    tax_dict = model.meta.get("taxonomy")
+    taxonomy: Taxonomy = load_taxonomy() if tax_dict is None else _taxonomy_from_meta(tax_dict)
+    if data:
+        examples = _read_user_data(
+            data, taxonomy=taxonomy, skip_invalid=skip_invalid,
+            text_field=text_field, label_field=label_field, id_field="id", label_sep=label_sep,
+        )
+        what = ", ".join(str(p) for p in data)
+    else:
+        held = split_ids()
+        examples = [ex for ex in read_corpus() if ex.id in held]
+        what = "the corpus's held-out test split"
+    if not examples:
+        raise DataError("Nothing to evaluate: the data holds no valid labelled rows.")
+    proba = model.predict_proba([ex.full_text for ex in examples])
+    primary, sets = decide_all(
+        proba, model.labels, model.thresholds, model.abstain_threshold, model.abstain_label
+    )
+    metrics = evaluate_decisions([list(ex.labels) for ex in examples], primary, sets, model.labels,
+                                 model.abstain_label)
+    return format_report(metrics, f"{model.name} {model.version} on {what}")
+
+
+def _taxonomy_from_meta(d: dict[str, Any]) -> Any:
+    from pilah.corpus.taxonomy import Sector, Taxonomy
+
+    return Taxonomy(
+        name=d["name"], version=int(d["version"]), abstain=d["abstain"],
+        sectors=tuple(
+            Sector(s["id"], s["name"], s["gloss"], s["scope"], tuple(s["agencies"])) for s in d["sectors"]
+        ),
+    )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from pilah.models.persistence import META_FILE, PIPELINE_FILE, load_model, save_model
+from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
+
+
+@pytest.fixture
+def model_copy(small_model_dir, tmp_path):
+    dst = tmp_path / "m"
+    shutil.copytree(small_model_dir, dst)
+    return dst
+
+
+def test_round_trip_gives_identical_predictions(small_model_dir, tmp_path):
+    model = load_model(small_model_dir)
+    save_model(model, tmp_path / "again")
+    again = load_model(tmp_path / "again")
+    texts = ["ktp belum jadi", "obat habis"]
+    assert (model.predict_proba(texts) == again.predict_proba(texts)).all()
+    meta = json.loads((tmp_path / "again" / META_FILE).read_text())
+    assert {"labels", "thresholds", "data_hash", "seed", "versions", "metrics", "files"} <= meta.keys()
+
+
+def test_missing_model_says_how_to_build_one(tmp_path):
+    with pytest.raises(ModelError, match="pilah train"):
+        load_model(tmp_path / "nothing")
+
+
+def test_tampered_file_is_refused(model_copy):
+    with (model_copy / PIPELINE_FILE).open("ab") as fh:
+        fh.write(b"x")
+    with pytest.raises(ModelIntegrityError, match="checksum"):
+        load_model(model_copy)
+
+
+def test_model_from_another_scikit_learn_is_refused(model_copy):
+    meta_path = model_copy / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelIncompatibleError, match=r"scikit-learn==0\.24\.2"):
+        load_model(model_copy)
+
+
+def test_save_replaces_an_existing_model_atomically(small_model_dir, tmp_path):
+    model = load_model(small_model_dir)
+    out = tmp_path / "m"
+    save_model(model, out)
+    save_model(model, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    load_model(out)
