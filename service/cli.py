@@ -81,6 +81,9 @@ def train(
         float, typer.Option(help="With user DATA and no --test: stratified share held out for testing.")
     ] = 0.15,
     with_corpus: Annotated[bool, typer.Option(help="Add the shipped corpus's training texts to DATA.")] = False,
+    feedback: Annotated[
+        Path | None, typer.Option(help="SQLite feedback database of the service: fold corrections in.")
+    ] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Leave out invalid rows instead of stopping.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 13,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
@@ -93,7 +96,7 @@ def train(
         train_job(
             data=data or [], out=out, text_field=text_field, label_field=label_field, id_field=id_field,
             label_sep=label_sep, taxonomy_path=taxonomy, test=test or [], test_size=test_size,
-            with_corpus=with_corpus, skip_invalid=skip_invalid, seed=seed, folds=folds, name=name,
+            with_corpus=with_corpus, feedback=feedback, skip_invalid=skip_invalid, seed=seed, folds=folds, name=name,
             log=lambda m: typer.echo(m, err=True),
         )
     except PilahError as exc:
@@ -121,6 +124,41 @@ def evaluate(
                 label_sep=label_sep, skip_invalid=skip_invalid,
             )
         )
+    except PilahError as exc:
+        _fail(exc)
+
+
+@app.command("evaluate-agencies")
+def evaluate_agencies(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Annotated JSONL (default: the corpus's held-out test split).")
+    ] = None,
+    conll: Annotated[
+        Path | None, typer.Option(help="Also measure recall of government ORG spans in this CoNLL NER file.")
+    ] = None,
+    show: Annotated[int, typer.Option(help="How many misses and false hits to list.")] = 30,
+) -> None:
+    """Score agency extraction: exact-span and canonical-name precision/recall/F1, misses, false hits."""
+    from pilah.service.jobs import evaluate_agencies_job
+
+    try:
+        typer.echo(evaluate_agencies_job(data=data or [], conll=conll, show=show))
+    except PilahError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default: PILAH_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PILAH_PORT or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: PILAH_WORKERS or 1).")] = None,
+    model: ModelOpt = None,
+) -> None:
+    """Start the HTTP service (FastAPI under uvicorn)."""
+    from pilah.service.jobs import serve_job
+
+    try:
+        serve_job(host=host, port=port, workers=workers, model_dir=model)
     except PilahError as exc:
         _fail(exc)
 

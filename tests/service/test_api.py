@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pilah.service.app import create_app
+from pilah.service.deps import _holder
+from pilah.service.settings import Settings
+
+KEY = "k" * 24
+
+
+@pytest.fixture
+def settings(small_model_dir, tmp_path):
+    return Settings(model_dir=small_model_dir, feedback_db=tmp_path / "fb.sqlite3", max_batch=4,
+                    max_text_bytes=2000, admin_api_key=KEY)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_analyze_returns_the_cli_contract(client):
+    r = client.post("/v1/analyze", json={"id": "x1", "text": "KTP saya belum jadi di Dukcapil Kabupaten Sarolangun"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["id"] == "x1"
+    assert body["sector"]["label"] == "adminduk"
+    assert [s["label"] for s in body["sectors"]][0] == "adminduk" and len(body["sectors"]) == 3
+    assert body["labels"] == ["adminduk"]
+    assert body["model"]["name"]
+    assert any(a["name"].startswith("Dinas Kependudukan dan Pencatatan Sipil") for a in body["agencies"])
+    assert any(reg["code"] == "15.03" for reg in body["regions"])
+    assert r.headers["x-request-id"]
+
+
+def test_request_id_is_echoed(client):
+    r = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+
+
+def test_classify_and_agencies_return_one_part_each(client):
+    c = client.post("/v1/classify", json={"text": "obat kosong di puskesmas", "explain": True}).json()
+    assert c["sector"]["label"] == "kesehatan" and "agencies" not in c and c["explanation"]
+    a = client.post("/v1/agencies", json={"text": "Warga mengadu ke Dinas Sosial Kota Jambi"}).json()
+    assert "sector" not in a
+    assert a["agencies"][0]["name"] == "Dinas Sosial Kota Jambi"
+
+
+def test_batch_keeps_order_and_answers_bad_documents_in_place(client):
+    docs = [{"id": 1, "text": "jalan rusak parah"}, {"id": 2, "text": ""}, 7, {"id": 4, "text": "obat habis"}]
+    r = client.post("/v1/analyze/batch", json={"documents": docs})
+    assert r.status_code == 200
+    res = r.json()["results"]
+    assert [x.get("id") for x in res] == [1, 2, None, 4]
+    assert res[1]["error"]["code"] == "empty_text"
+    assert res[2]["error"]["code"] == "not_an_object"
+    assert res[0]["sector"]["label"] == "infrastruktur" and res[3]["sector"]["label"] == "kesehatan"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("post", "/v1/analyze", {"content": b"{oops", "headers": {"content-type": "application/json"}}, 400,
+         "invalid_json"),
+        ("post", "/v1/analyze", {"content": b"text=x", "headers": {"content-type": "text/plain"}}, 415,
+         "unsupported_media_type"),
+        ("post", "/v1/analyze", {"json": {"id": 1}}, 422, "missing_text"),
+        ("post", "/v1/analyze", {"json": {"text": 12}}, 422, "text_not_string"),
+        ("post", "/v1/analyze", {"json": {"text": "  "}}, 422, "empty_text"),
+        ("post", "/v1/analyze", {"json": ["text"]}, 422, "not_an_object"),
+        ("post", "/v1/analyze", {"json": {"text": "jalan " * 500}}, 413, "text_too_large"),
+        ("post", "/v1/analyze/batch", {"json": {"documents": [{"text": "a"}] * 5}}, 413, "batch_too_large"),
+        ("get", "/v1/nothing", {}, 404, "not_found"),
+        ("get", "/v1/analyze", {}, 405, "method_not_allowed"),
+        ("post", "/v1/admin/reload", {"json": {}}, 401, "unauthorized"),
+        ("post", "/v1/feedback", {"json": {"id": 1, "text": "x", "labels": ["jalan_raya"]}}, 422,
+         "invalid_request"),
+    ],
+)
+def test_errors_are_problem_json_with_a_stable_code(client, method, path, kwargs, status, code):
+    r = getattr(client, method)(path, **kwargs)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == code and body["detail"] and body["status"] == status
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+def test_internal_error_hides_the_stack_trace(settings):
+    app = create_app(settings)
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.dependency_overrides[_holder] = broken
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/v1/analyze", json={"text": "jalan rusak"})
+    assert r.status_code == 500
+    assert r.json()["code"] == "internal_error"
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_model_taxonomy_and_health(client):
+    m = client.get("/v1/model").json()
+    assert m["labels"] == ["adminduk", "infrastruktur", "kesehatan"]
+    assert set(m["thresholds"]) == set(m["labels"]) and m["data_hash"] and m["trained_at"]
+    assert [s["id"] for s in client.get("/v1/taxonomy").json()["sectors"]] == m["labels"]
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["smoke"] == "adminduk"
+
+
+def test_metrics_count_requests_predictions_errors_and_model(client):
+    client.post("/v1/analyze", json={"text": "jalan rusak parah"})
+    client.post("/v1/analyze", json={"text": ""})
+    text = client.get("/metrics").text
+    assert 'pilah_predictions_total{sector="infrastruktur"} 1.0' in text
+    assert 'pilah_errors_total{code="empty_text"} 1.0' in text
+    assert "pilah_model_info{" in text
+    assert "http_request_duration_seconds" in text and 'handler="/v1/analyze"' in text
+
+
+def test_feedback_is_durable_across_a_restart(settings):
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v1/feedback", json={"id": "doc-9", "text": "KTP hilang", "labels": ["adminduk"]})
+        assert r.status_code == 200 and r.json()["stored"]
+    from pilah.service.feedback import FeedbackStore
+
+    rows = FeedbackStore(settings.feedback_db).rows()  # a new connection, as after a restart
+    assert [(row["doc_id"], row["text"]) for row in rows] == [("doc-9", "KTP hilang")]
+    with TestClient(create_app(settings)) as c:
+        c.post("/v1/feedback", json={"id": "doc-10", "text": "jalan", "labels": []})
+    assert len(FeedbackStore(settings.feedback_db).rows()) == 2
+
+
+def test_admin_is_refused_without_a_configured_key(small_model_dir, tmp_path):
+    s = Settings(model_dir=small_model_dir, feedback_db=tmp_path / "f.db")
+    with TestClient(create_app(s)) as c:
+        r = c.post("/v1/admin/reload", json={}, headers={"X-API-Key": "anything-at-all-1234"})
+    assert r.status_code == 403 and r.json()["code"] == "admin_disabled"
+
+
+def test_reload_swaps_a_good_model_and_rejects_a_bad_one(client, small_model_dir, tmp_path):
+    good = tmp_path / "good"
+    shutil.copytree(small_model_dir, good)
+    bad = tmp_path / "bad"
+    shutil.copytree(small_model_dir, bad)
+    with (bad / "pipeline.skops").open("ab") as fh:
+        fh.write(b"corrupt")
+    r = client.post("/v1/admin/reload", json={"model_dir": str(bad)}, headers={"X-API-Key": KEY})
+    assert r.status_code == 422 and r.json()["code"] == "model_integrity"
+    assert client.post("/v1/analyze", json={"text": "jalan rusak"}).status_code == 200
+    assert client.get("/v1/model").json()["path"] == str(small_model_dir)
+    r = client.post("/v1/admin/reload", json={"model_dir": str(good)}, headers={"X-API-Key": KEY})
+    assert r.status_code == 200 and r.json()["status"] == "reloaded"
+    assert client.get("/v1/model").json()["path"] == str(good)
+
+
+def test_requests_during_a_swap_all_succeed(client, small_model_dir):
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            statuses.append(client.post("/v1/analyze", json={"text": "obat kosong di puskesmas"}).status_code)
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(hammer) for _ in range(3)]
+        for _ in range(2):
+            r = client.post("/v1/admin/reload", json={"model_dir": str(small_model_dir)},
+                            headers={"X-API-Key": KEY})
+            assert r.status_code == 200
+        stop.set()
+        for f in futures:
+            f.result()
+    assert statuses and set(statuses) == {200}
