@@ -22,7 +22,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
+from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, CharTfidfVectorizer, TextPreprocessor
 
 __all__ = ["SectorModel", "Decision", "build_pipeline", "build_head"]
 
@@ -41,8 +41,8 @@ def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
             ),
             (
                 "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", lowercase=False, ngram_range=(3, 5), min_df=3,
+                CharTfidfVectorizer(
+                    analyzer=CharNgrams((3, 5)), lowercase=False, min_df=3,
                     sublinear_tf=True, max_features=150_000, dtype=np.float32,
                 ),
                 NORMALIZED,

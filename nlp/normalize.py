@@ -58,18 +58,31 @@ _ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _REDUP_DASH = re.compile(r"\b([^\W\d_]{2,})-\1\b", re.IGNORECASE)
 _REDUP_TWO = re.compile(r"\b([^\W\d_]{2,})2\b")
 _TOKEN = re.compile(r"__[a-z]+__|[^\W\d_]+")
-_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”()]")
+_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”()]+")
+_DIGIT = re.compile(r"\d")
+
+
+_URL_HINTS = ("http", "www", ".id", ".com", ".net", ".org", ".co")
+# Digits in a run of 8 or more (with separators): the only places a NIK or phone number can be. The full
+# patterns run on those spans alone, not over the whole text.
+_LONG_NUMBER = re.compile(r"[+(]?\d[\d .()*xX-]{6,}[\dxX*]")
+
+
+def _mask_numbers(match: re.Match[str]) -> str:
+    span = match.group()
+    span = _NIK.sub(" __nik__ ", span)
+    return _PHONE.sub(" __phone__ ", span)
 
 
 def mask_personal_data(text: str) -> str:
     """Replace e-mail addresses, URLs, NIK/KK and phone numbers by placeholder tokens."""
     if "@" in text:
         text = _EMAIL.sub(" __email__ ", text)
-    if "." in text or "/" in text:
+    low = text.lower()
+    if any(h in low for h in _URL_HINTS):
         text = _URL.sub(" __url__ ", text)
-    if any(c.isdigit() for c in text):
-        text = _NIK.sub(" __nik__ ", text)
-        text = _PHONE.sub(" __phone__ ", text)
+    if _DIGIT.search(text):
+        text = _LONG_NUMBER.sub(_mask_numbers, text)
     return text
 
 
@@ -97,7 +110,7 @@ class Normalizer:
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
         text = mask_personal_data(text)
-        if any(c.isdigit() for c in text):
+        if _DIGIT.search(text):
             text = _REDUP_TWO.sub(r"\1", text)
             text = _RUPIAH.sub(" __rupiah__ ", text)
             text = _NUMBER.sub(" __num__ ", text)
@@ -107,19 +120,15 @@ class Normalizer:
 
         raw: list[str] = []
         caps: list[bool] = []
-        prev_end = 0
-        upper_words = 0
-        for m in _TOKEN.finditer(text):
-            tok = m.group()
-            start = m.start()
-            first = tok[0]
-            sentence_start = not raw or _SENTENCE_BREAK.search(text, prev_end, start) is not None
-            caps.append(first.isupper() and not sentence_start)
-            if len(tok) > 1 and tok.isupper():
-                upper_words += 1
-            raw.append(tok)
-            prev_end = m.end()
-        if upper_words * 2 > len(raw):
+        # A capital counts as a name only inside a sentence: the first word of each sentence is skipped.
+        for sentence in _SENTENCE_BREAK.split(text):
+            words = _TOKEN.findall(sentence)
+            if not words:
+                continue
+            raw.extend(words)
+            caps.append(False)
+            caps.extend([w[0].isupper() for w in words[1:]])
+        if sum(1 for w in raw if len(w) > 1 and w.isupper()) * 2 > len(raw):
             # SHOUTED TEXT: capitals say nothing about names here.
             caps = [False] * len(raw)
         return self._standardise(raw, caps)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 
 from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
 
@@ -35,3 +36,29 @@ def test_params_hold_only_builtin_types(lexicon):
         return isinstance(x, str | int | float | bool | type(None))
 
     assert builtin(params)
+
+
+@pytest.mark.parametrize("doc", ["jalan rusak parah", "a bb ccc dddd", "", "ktp   el  __num__ x"])
+def test_cached_char_ngrams_equal_scikit_learns_char_wb(doc):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pilah.nlp.features import CharNgrams
+
+    ref = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
+    ours = CharNgrams((3, 5))
+    assert ours(doc) == ref(doc)
+    assert ours(doc) == ref(doc)  # second call from the cache
+
+
+def test_fast_char_tfidf_equals_scikit_learns_transform():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pilah.nlp.features import CharNgrams, CharTfidfVectorizer
+
+    train = ["jalan rusak parah sekali", "ktp belum jadi di dukcapil", "obat kosong puskesmas", "jalan rusak lagi"]
+    test = ["jalan dukcapil rusak rusak", "kata baru sama sekali", ""]
+    fast = CharTfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
+    slow = TfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
+    a, b = fast.transform(test), slow.transform(test)
+    assert a.shape == b.shape
+    assert np.allclose(a.toarray(), b.toarray())
