@@ -148,6 +148,61 @@ def evaluate_agencies(
 
 
 @app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/TSV/Parquet files (.gz too), folders or globs.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for Parquet shards.")],
+    model: ModelOpt = None,
+    id_col: Annotated[str, typer.Option(help="Column with the document id.")] = "id",
+    text_col: Annotated[str, typer.Option(help="Column with the text.")] = "text",
+    title_col: Annotated[str, typer.Option(help="Column with the headline.")] = "title",
+    date_col: Annotated[str, typer.Option(help="Column with the date.")] = "date",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: $PILAH_DASK_SCHEDULER or a LocalCluster).")
+    ] = None,
+    rows_per_shard: Annotated[int, typer.Option(help="Rows per output shard.")] = 5000,
+    resume: Annotated[bool, typer.Option(help="Continue a killed run: skip finished shards.")] = False,
+    max_chars: Annotated[int, typer.Option(help="Longer texts go to the errors file.")] = 1_000_000,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Keep the text in the output.")] = True,
+    jsonl: Annotated[bool, typer.Option(help="Also write JSONL shards.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Analyse archives into Parquet shards; resumable; local processes or Dask."""
+    from pilah.service.batch import BatchOptions, run_batch
+    from pilah.service.jobs import default_model_dir
+
+    opts = BatchOptions(
+        out_dir=str(out), model_dir=str(model or default_model_dir()), id_col=id_col, text_col=text_col,
+        title_col=title_col, date_col=date_col, max_chars=max_chars, keep_text=text, jsonl=jsonl,
+    )
+    try:
+        run_batch(inputs, opts, workers=workers, engine=engine, scheduler=scheduler,
+                  rows_per_shard=rows_per_shard, resume=resume, quiet=quiet,
+                  log=lambda m: typer.echo(m, err=True))
+    except PilahError as exc:
+        _fail(exc)
+
+
+@app.command()
+def report(
+    batch_dir: Annotated[Path, typer.Argument(help="Output folder of `pilah batch`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, charts and CSV.")] = Path("report"),
+    top: Annotated[int, typer.Option(help="How many agencies in the top lists.")] = 15,
+    samples: Annotated[int, typer.Option(help="Sample documents per sector.")] = 3,
+) -> None:
+    """Static HTML report (charts, tables, samples) and CSV aggregates of a batch run."""
+    from pilah.service.report import build_report
+
+    try:
+        index = build_report(batch_dir=batch_dir, out_dir=out, top=top, samples=samples)
+    except PilahError as exc:
+        _fail(exc)
+        return
+    typer.echo(str(index))
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default: PILAH_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PILAH_PORT or 8000).")] = None,
