@@ -32,6 +32,8 @@ run: $(MODEL)
 	PILAH_HOST=$(HOST) PILAH_PORT=$(PORT) $(BIN)/pilah serve
 
 test: $(MODEL)
+	$(BIN)/ruff check nlp corpus models service tests bench
+	$(BIN)/mypy nlp corpus models service
 	$(BIN)/python -m pytest -q
 
 bench: $(MODEL)

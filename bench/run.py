@@ -59,12 +59,11 @@ def _rate(fn: Callable[[Sequence[str]], object], texts: Sequence[str], repeats: 
 
 def naive_baseline() -> Callable[[Sequence[str]], object]:
     """The pipeline most public projects use: whole-text Sastrawi stemming, TF-IDF, LinearSVC."""
+    from pilah.corpus.records import read_corpus
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import LinearSVC
-
-    from pilah.corpus.records import read_corpus
 
     stemmer = StemmerFactory().create_stemmer()
     corpus = read_corpus()
@@ -198,7 +197,7 @@ def main() -> None:
         lines.append(f"| {name} | {n} | {b:,.0f} | {f:,.0f} | {f / b:.2f}x | {e:,.0f} |")
     lines += [
         "",
-        f"Cold start (fresh `pilah analyze` process answering one line: start, imports, model load, answer),",
+        "Cold start (fresh `pilah analyze` process answering one line: start, imports, model load, answer),",
         f"median of 5: **{cold:.2f} s** (target < 1.5 s).",
         "",
     ]

@@ -120,7 +120,9 @@ def government_org_list() -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-def evaluate_conll_government(path: str | Path, extractor: Any, selected: Iterable[str] | None = None) -> dict[str, Any]:
+def evaluate_conll_government(
+    path: str | Path, extractor: Any, selected: Iterable[str] | None = None
+) -> dict[str, Any]:
     wanted = set(selected) if selected is not None else government_org_list()
     orgs = [o for o in read_conll_orgs(path) if o.text in wanted]
     cache: dict[str, list[dict[str, Any]]] = {}
@@ -150,7 +152,8 @@ def format_agency_report(annotated: dict[str, Any] | None, conll: dict[str, Any]
     lines: list[str] = []
     if annotated is not None:
         lines += [f"Agency extraction on {annotated['documents']} annotated documents", "",
-                  "| scoring | precision | recall | F1 | tp | predicted | gold |", "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| scoring | precision | recall | F1 | tp | predicted | gold |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for key in ("exact_span", "canonical_name"):
             m = annotated[key]
             lines.append(f"| {key} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['tp']} | "

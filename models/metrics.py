@@ -38,7 +38,7 @@ def decide_all(
             primary.append(abstain)
             sets.append([])
             continue
-        chosen = [classes[best]] + [classes[i] for i in np.flatnonzero(row >= t) if i != best]
+        chosen = [classes[best]] + [classes[int(i)] for i in np.flatnonzero(row >= t) if i != best]
         primary.append(classes[best])
         sets.append(chosen)
     return primary, sets

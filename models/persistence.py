@@ -17,9 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
 import sklearn
-
+import skops.io as sio
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, CharTfidfVectorizer, TextPreprocessor
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-
-from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, CharTfidfVectorizer, TextPreprocessor
 
 __all__ = ["SectorModel", "Decision", "build_pipeline", "build_head"]
 

@@ -17,9 +17,6 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
-
 from pilah.corpus.records import Example
 from pilah.corpus.resources import load_lexicon
 from pilah.corpus.taxonomy import Taxonomy
@@ -33,6 +30,8 @@ from pilah.models.metrics import (
 )
 from pilah.models.sector_model import SectorModel, build_head, build_pipeline
 from pilah.nlp.errors import DataError
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
 
 __all__ = ["TrainResult", "train_model", "data_hash", "library_versions"]
 

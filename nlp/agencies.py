@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from pilah.nlp.tokenize import Tokens, tokenize
@@ -173,23 +174,23 @@ class AgencyExtractor:
         for unit in gazetteer.units:
             by_hint: dict[str | None, set[str]] = {}
             # A one-word unit name ("Pemerintah", "Kecamatan") is an ordinary word; only its aliases count.
-            names = {unit.name} if " " in unit.name else set()
-            for alias in names | set(unit.aliases) | set(unit.variants):
+            own_name = {unit.name} if " " in unit.name else set()
+            for alias in own_name | set(unit.aliases) | set(unit.variants):
                 by_hint.setdefault(_level_hint(tokenize(alias).lower), set()).add(alias)
             for hint, aliases in by_hint.items():
                 add("U", unit.id, unit, aliases, hint)
-        names: dict[tuple[str, ...], set[str]] = {}
+        region_keys: dict[tuple[str, ...], set[str]] = {}
         for region in gazetteer.regions:
             key = tuple(tokenize(region.bare).lower)
             self._by_bare.setdefault(key, []).append(region)
-            names.setdefault(key, set()).add(region.code)
+            region_keys.setdefault(key, set()).add(region.code)
         for alias, codes in gazetteer.region_aliases.items():
             key = tuple(tokenize(alias).lower)
             for code in codes:
                 if code in self._regions and self._regions[code] not in self._by_bare.get(key, []):
                     self._by_bare.setdefault(key, []).append(self._regions[code])
-            names.setdefault(key, set()).update(codes)
-        for key in names:
+            region_keys.setdefault(key, set()).update(codes)
+        for key in region_keys:
             add("R", " ".join(key), key, [" ".join(key)])
         self._typo_index = self._build_typo_index(known_words)
         self._known_words = frozenset(known_words | gazetteer.person_titles)
@@ -271,14 +272,17 @@ class AgencyExtractor:
         return result
 
     def _expand_handles(self, toks: Tokens) -> Tokens:
-        if not any(len(w) >= 6 and w not in self._known_words for w in toks.lower):
+        # Handles are written after "@" (or "#"), or joined with "_": only those tokens are tried.
+        text = toks.text
+        if "@" not in text and "#" not in text and "_" not in text:
             return toks
         starts: list[int] = []
         ends: list[int] = []
         lower: list[str] = []
         changed = False
         for s, e, w in zip(toks.starts, toks.ends, toks.lower, strict=True):
-            parts = self._split_handle(w) if len(w) >= 6 else None
+            handle = "_" in w or (s > 0 and text[s - 1] in "@#")
+            parts = self._split_handle(w) if handle and len(w) >= 6 else None
             if not parts:
                 starts.append(s)
                 ends.append(e)
@@ -566,11 +570,15 @@ class AgencyExtractor:
         return toks.span_text(end, j), j
 
     @staticmethod
-    def _merge_parenthesised(words: list[str], end: int, aliases: Sequence[str], acronym: str | None) -> int:
+    @lru_cache(maxsize=4096)
+    def _lower_set(aliases: tuple[str, ...], acronym: str | None) -> frozenset[str]:
+        return frozenset(a.lower() for a in (*aliases, *([acronym] if acronym else [])))
+
+    def _merge_parenthesised(self, words: list[str], end: int, aliases: tuple[str, ...],
+                             acronym: str | None) -> int:
         """"Pusat Pelayanan Terpadu ... (P2TP2A)" is one mention."""
         if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")":
-            inner = words[end + 1]
-            if inner in {a.lower() for a in aliases} or (acronym and inner == acronym.lower()):
+            if words[end + 1] in self._lower_set(aliases, acronym):
                 return end + 3
         return end
 

@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from pilah.nlp.lexicon import Lexicon
 from pilah.nlp.normalize import Normalizer
 from pilah.nlp.stem import Stemmer
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["NORMALIZED", "STEMMED", "CharNgrams", "CharTfidfVectorizer", "TextPreprocessor"]
 
@@ -70,7 +69,7 @@ class TextPreprocessor(TransformerMixin, BaseEstimator):
         state.pop("_rt", None)
         return state
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False

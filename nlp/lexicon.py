@@ -8,6 +8,7 @@ It holds only builtin types so that it persists inside a fitted pipeline without
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["AmbiguousRule", "Lexicon"]
 
@@ -31,7 +32,7 @@ class Lexicon:
     protected: frozenset[str] = frozenset()
     stopwords: frozenset[str] = frozenset()
 
-    def to_params(self) -> dict[str, object]:
+    def to_params(self) -> dict[str, Any]:
         """Builtin-typed form, used as estimator parameters (persistable without custom types)."""
         return {
             "slang": dict(self.slang),
@@ -44,15 +45,12 @@ class Lexicon:
         }
 
     @classmethod
-    def from_params(cls, params: dict[str, object]) -> Lexicon:
-        amb = [
-            AmbiguousRule(t, d, a, tuple(c), w)
-            for t, d, a, c, w in params.get("ambiguous", [])  # type: ignore[attr-defined]
-        ]
+    def from_params(cls, params: dict[str, Any]) -> Lexicon:
+        amb = [AmbiguousRule(t, d, a, tuple(c), w) for t, d, a, c, w in params.get("ambiguous", [])]
         return cls(
-            slang=dict(params.get("slang", {})),  # type: ignore[arg-type]
+            slang=dict(params.get("slang", {})),
             ambiguous=amb,
-            stem_overrides=dict(params.get("stem_overrides", {})),  # type: ignore[arg-type]
-            protected=frozenset(params.get("protected", [])),  # type: ignore[arg-type]
-            stopwords=frozenset(params.get("stopwords", [])),  # type: ignore[arg-type]
+            stem_overrides=dict(params.get("stem_overrides", {})),
+            protected=frozenset(params.get("protected", [])),
+            stopwords=frozenset(params.get("stopwords", [])),
         )

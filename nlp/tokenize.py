@@ -38,11 +38,9 @@ class Tokens:
 
 
 def tokenize(text: str) -> Tokens:
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _TOKEN.finditer(text):
-        starts.append(m.start())
-        ends.append(m.end())
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    starts = [s for s, _ in spans]
+    ends = [e for _, e in spans]
     low = text.lower()
     # str.lower() keeps the length for the scripts of Indonesian text; fall back per token if it does not.
     if len(low) == len(text):

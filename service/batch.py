@@ -97,7 +97,7 @@ def _document(raw: RawRow, spec: ShardSpec, opts: BatchOptions) -> tuple[Any, di
     return doc, {"id": rid, "date": _str_or_none(rec.get(opts.date_col))}
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write(tmp)
     with tmp.open("rb") as fh:

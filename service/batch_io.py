@@ -80,7 +80,9 @@ class RawRow:
 
 
 def _open_binary(path: Path, gz: bool) -> IO[bytes]:
-    return gzip.open(path, "rb") if gz else path.open("rb")
+    if gz:
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+    return path.open("rb")
 
 
 def _count_csv_rows(path: Path, gz: bool, delimiter: str) -> int:

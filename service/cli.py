@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from pilah.nlp.errors import PilahError
 
 __all__ = ["app", "main"]

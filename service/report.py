@@ -115,7 +115,8 @@ def build_report(
     provinces = _province_names()
     _write_csvs(out_dir, totals, top, provinces)
     charts = _draw_charts(out_dir, totals, top)
-    errors = summary.get("errors") if isinstance(summary.get("errors"), int) else _count_errors(batch_dir)
+    reported = summary.get("errors")
+    errors: int = reported if isinstance(reported, int) else _count_errors(batch_dir)
     page = _render_page(
         title=title or f"Pilah batch report: {batch_dir.resolve().name}",
         totals=totals,
@@ -366,7 +367,7 @@ def _write_csvs(out_dir: Path, totals: _Totals, top: int, provinces: dict[str, s
             (code, name, s, n)
             for code, name, per in _province_rows(totals, provinces)
             for s in sectors
-            if (n := per.get(s))
+            if (n := per.get(s) or 0)
         ],
     )
     rows = [("all", totals.documents, sum(totals.abstained_month.values()))]
@@ -393,6 +394,7 @@ def _draw_charts(out_dir: Path, totals: _Totals, top: int) -> dict[str, str]:
     # registry is touched (matplotlib's advice for servers) and nothing is imported before it is needed.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     charts: dict[str, str] = {}
     months = [m for m in totals.months if m != UNKNOWN]
@@ -414,7 +416,7 @@ def _draw_charts(out_dir: Path, totals: _Totals, top: int) -> dict[str, str]:
         step = max(1, len(months) // 12)
         ax.set_xticks(range(0, len(months), step), months[::step], rotation=45 if len(months) > 6 else 0)
         ax.set_ylabel("documents")
-        ax.set_title("Documents per sector per month")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
         _tidy(ax, grid="y")
         fig.savefig(out_dir / PNG_SECTOR_MONTH, metadata={"Software": None})
@@ -430,6 +432,7 @@ def _draw_charts(out_dir: Path, totals: _Totals, top: int) -> dict[str, str]:
         bars = ax.barh(labels, values, color="#3b6ea8")
         ax.bar_label(bars, padding=3, fontsize="small")
         ax.set_xlabel("documents mentioning the agency")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"Top {len(agencies)} agencies")
         ax.margins(x=0.08)
         _tidy(ax, grid="x")
@@ -494,7 +497,8 @@ def _render_page(
     provinces: dict[str, str],
 ) -> str:
     abstained = sum(totals.abstained_month.values())
-    model = summary.get("model") if isinstance(summary.get("model"), dict) else {}
+    raw_model = summary.get("model")
+    model: dict[str, Any] = raw_model if isinstance(raw_model, dict) else {}
     version = model.get("version") or ", ".join(sorted(totals.model_versions)) or "—"
     model_name = model.get("name")
     cards = [
@@ -621,15 +625,16 @@ def _highlight(text: str, agencies: Sequence[dict[str, Any]], limit: int = SNIPP
     A mention that straddles the cut extends the snippet to its end; mentions with offsets outside the text
     or overlapping an earlier one are left unmarked.
     """
-    spans = []
+    spans: list[tuple[int, int, str]] = []
     for a in sorted(agencies, key=lambda a: (a.get("start") or 0, -(a.get("end") or 0))):
         start, end = a.get("start"), a.get("end")
-        valid = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
-        if valid and start < limit and (not spans or start >= spans[-1][1]):
-            spans.append((start, end, a["name"]))
-    cut = max([limit, *(end for _, end, _ in spans)])
-    cut = min(cut, len(text))
-    out, pos = [], 0
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            continue
+        if start < limit and (not spans or start >= spans[-1][1]):
+            spans.append((start, end, str(a["name"])))
+    cut = min(max([limit, *(end for _, end, _ in spans)]), len(text))
+    out: list[str] = []
+    pos = 0
     for start, end, name in spans:
         out.append(_e(text[pos:start]))
         out.append(f'<mark class="agency" title="{_e(name)}">{_e(text[start:end])}</mark>')

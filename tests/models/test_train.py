@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from pilah.models.persistence import load_model
 from pilah.models.train import train_model
 from pilah.nlp.errors import DataError

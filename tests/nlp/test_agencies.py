@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from pilah.corpus.gazetteer import load_extractor
 
 DUKCAPIL_SAROLANGUN = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Sarolangun"
@@ -23,7 +22,7 @@ def names(ex, text, **kw):
     [
         ("sy ngurus KK di Dukcapil Sarolangun blm jadi", "Dukcapil Sarolangun", DUKCAPIL_SAROLANGUN),
         ("Disdukcapil Kab. Sarolangun buka Sabtu", "Disdukcapil Kab. Sarolangun", DUKCAPIL_SAROLANGUN),
-        ("Dinas Kependudukan dan Catatan Sipil Kabupaten Sarolangun menjawab", 
+        ("Dinas Kependudukan dan Catatan Sipil Kabupaten Sarolangun menjawab",
          "Dinas Kependudukan dan Catatan Sipil Kabupaten Sarolangun", DUKCAPIL_SAROLANGUN),
         ("dinas kependudukn kabupaten sarolangun lambat", "dinas kependudukn kabupaten sarolangun",
          DUKCAPIL_SAROLANGUN),  # one-letter typo, lowercase

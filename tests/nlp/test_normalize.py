@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pilah.nlp.normalize import Normalizer, mask_personal_data
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pilah.nlp.features import TextPreprocessor
 from pilah.nlp.stem import Stemmer
 

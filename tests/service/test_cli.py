@@ -4,9 +4,8 @@ import csv
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from pilah.service.cli import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

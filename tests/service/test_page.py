@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 import uvicorn
-
 from pilah.service.app import create_app
 from pilah.service.settings import Settings
 
