@@ -13,7 +13,8 @@ linked to "<unit> <region>" ("Dukcapil Sarolangun" -> "Dinas Kependudukan dan Pe
 Sarolangun"). A unit without a region takes the document's region when exactly one fits (``region_inferred``).
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
-Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
+An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
+names no particular agency. Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
 "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
 "Dinas Sosial".
 """
@@ -448,8 +449,14 @@ class AgencyExtractor:
             if h.kind == "B":
                 body: Body = h.ref[0]
                 end = self._merge_parenthesised(words, h.end, body.aliases, body.acronym)
-                out.append(self._mention(toks, h.start, end, body.name, body.acronym, body.kind, "pusat",
-                                         None, False, body.sectors))
+                mention = self._mention(toks, h.start, end, body.name, body.acronym, body.kind, "pusat",
+                                        None, False, body.sectors)
+                # "Ombudsman" after "Ombudsman RI Perwakilan Jambi" refers to that office.
+                earlier = next((m for m in reversed(out) if m["name"].startswith(body.name + " ")), None)
+                if earlier is not None:
+                    mention.update(name=earlier["name"], level=earlier["level"], region=earlier["region"],
+                                   kind=earlier["kind"], region_inferred=True)
+                out.append(mention)
                 consumed = end
             elif h.kind == "U":
                 mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
@@ -510,6 +517,17 @@ class AgencyExtractor:
         written = " ".join(words[h.start : h.end])
         if region is None and written in {a.lower() for a in unit.region_required}:
             return None, end  # "pemerintah daerah" in general, not one office
+        if region is None and place is None and "local" in unit.levels:
+            # "ke puskesmas", "di kecamatan": an office of that kind, but not one we can name; a mention
+            # linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
+            return None, end
+        if region is None and place is None and "{bare}" in unit.template:
+            # "Pengadilan Agama Watampone", "Polres Pelabuhan Tanjung Priok": a town, not a regency.
+            town, town_end = self._place_after(toks, words, end)
+            if town is not None:
+                name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town)
+                return self._mention(toks, h.start, town_end, name, unit.acronym, unit.kind, "lokal", None, False,
+                                     unit.sectors), town_end
         if region is None and place is None and "local" not in unit.levels:
             pool = doc_provinces if unit.levels == ("provinsi",) else doc_regions
             if hint is not None:
@@ -576,10 +594,14 @@ class AgencyExtractor:
 
     def _merge_parenthesised(self, words: list[str], end: int, aliases: tuple[str, ...],
                              acronym: str | None) -> int:
-        """"Pusat Pelayanan Terpadu ... (P2TP2A)" is one mention."""
-        if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")":
-            if words[end + 1] in self._lower_set(aliases, acronym):
-                return end + 3
+        """"Pusat Pelayanan Terpadu ... (P2TP2A)", "... (UPTD PPA)" are one mention."""
+        if end + 2 < len(words) and words[end] == "(":
+            for close in range(end + 2, min(end + 6, len(words))):
+                if words[close] == ")":
+                    inner = " ".join(words[end + 1 : close])
+                    if inner in self._lower_set(aliases, acronym):
+                        return close + 1
+                    break
         return end
 
     @staticmethod
