@@ -14,8 +14,8 @@ Sarolangun"). A unit without a region takes the document's region when exactly o
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
 An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
-names no particular agency. Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
-"Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
+names no particular agency. Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention
+only, "Menteri Sosial" and "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
 "Dinas Sosial".
 """
 
@@ -459,10 +459,10 @@ class AgencyExtractor:
                 out.append(mention)
                 consumed = end
             elif h.kind == "U":
-                mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
-                                                  doc_provinces, hint_region=hint)
-                if mention is not None:
-                    out.append(mention)
+                unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
+                                                       doc_provinces, hint_region=hint)
+                if unit_mention is not None:
+                    out.append(unit_mention)
                 consumed = end
         return out
 
