@@ -15,8 +15,8 @@ Long words with a one-letter typo are corrected against the gazetteer's own word
 
 An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
 names no particular agency. Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention
-only, "Menteri Sosial" and "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
-"Dinas Sosial".
+only, "Menteri Sosial" and "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas
+Sosial" contains the agency "Dinas Sosial".
 """
 
 from __future__ import annotations
