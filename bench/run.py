@@ -59,11 +59,12 @@ def _rate(fn: Callable[[Sequence[str]], object], texts: Sequence[str], repeats: 
 
 def naive_baseline() -> Callable[[Sequence[str]], object]:
     """The pipeline most public projects use: whole-text Sastrawi stemming, TF-IDF, LinearSVC."""
-    from pilah.corpus.records import read_corpus
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import LinearSVC
+
+    from pilah.corpus.records import read_corpus
 
     stemmer = StemmerFactory().create_stemmer()
     corpus = read_corpus()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from pilah.corpus.records import corpus_files, split_ids
 from pilah.corpus.taxonomy import load_taxonomy
 

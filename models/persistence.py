@@ -19,6 +19,7 @@ from typing import Any
 
 import sklearn
 import skops.io as sio
+
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
 

@@ -17,6 +17,9 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+
 from pilah.corpus.records import Example
 from pilah.corpus.resources import load_lexicon
 from pilah.corpus.taxonomy import Taxonomy
@@ -30,8 +33,6 @@ from pilah.models.metrics import (
 )
 from pilah.models.sector_model import SectorModel, build_head, build_pipeline
 from pilah.nlp.errors import DataError
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
 
 __all__ = ["TrainResult", "train_model", "data_hash", "library_versions"]
 

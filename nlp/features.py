@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
 from pilah.nlp.lexicon import Lexicon
 from pilah.nlp.normalize import Normalizer
 from pilah.nlp.stem import Stemmer
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["NORMALIZED", "STEMMED", "CharNgrams", "CharTfidfVectorizer", "TextPreprocessor"]
 

@@ -19,13 +19,14 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
 from pilah.service.errors import install_error_handlers, problem
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import ServiceMetrics
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
 from pilah.service.state import ModelHolder, load_and_check
-from prometheus_client import CollectorRegistry
 
 __all__ = ["create_app"]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from pilah.nlp.errors import PilahError
 
 __all__ = ["app", "main"]

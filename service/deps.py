@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import ServiceMetrics
 from pilah.service.settings import Settings, get_settings

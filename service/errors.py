@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pilah.nlp.errors import InputError, ModelError, PilahError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pilah.nlp.errors import InputError, ModelError, PilahError
 
 __all__ = ["ApiError", "install_error_handlers", "problem", "STATUS_BY_CODE"]
 

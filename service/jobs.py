@@ -272,6 +272,7 @@ def serve_job(
 ) -> None:
     """Run the service under uvicorn; settings come from ``PILAH_*`` variables, arguments override them."""
     import uvicorn
+
     from pilah.models.persistence import load_model
 
     if host is not None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pilah.service.jobs import default_model_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pilah.service.jobs import default_model_dir
 
 __all__ = ["Settings", "get_settings"]
 

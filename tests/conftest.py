@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from pilah.corpus.records import Example
 from pilah.corpus.resources import load_lexicon
 from pilah.corpus.taxonomy import Sector, Taxonomy

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
+from starlette.concurrency import run_in_threadpool
+
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import ReloadIn
 from pilah.service.state import load_and_check
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+
 from pilah.models.analysis import Document, error_result, parse_document
 from pilah.nlp.errors import InputError
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
 from pilah.service.deps import FeedbackDep, HolderDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import FeedbackIn, FeedbackOut
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+
 from pilah.models.analysis import Document
 from pilah.service.deps import HolderDep
 from pilah.service.errors import ApiError

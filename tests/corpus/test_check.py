@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from pilah.corpus.check import check_corpus, near_duplicates
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from pilah.corpus.check import TARGETS, check_corpus
 from pilah.corpus.records import read_corpus, split_ids
 from pilah.service.jobs import default_model_dir

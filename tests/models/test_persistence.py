@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+
 from pilah.models.persistence import META_FILE, PIPELINE_FILE, load_model, save_model
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from pilah.models.persistence import load_model
 from pilah.models.train import train_model
 from pilah.nlp.errors import DataError
@@ -63,3 +64,10 @@ def test_too_few_texts_per_sector_is_a_clear_error(small_examples, small_taxonom
     ][:2]
     with pytest.raises(DataError, match="kesehatan"):
         train_model(few, taxonomy=small_taxonomy, folds=3)
+
+
+def test_fast_linear_path_equals_scikit_learns_predict_proba(small_model_dir):
+    model = load_model(small_model_dir)
+    texts = ["ktp belum jadi di dukcapil", "jembatan putus", "obat kosong", "kata yang tidak dikenal", ""]
+    assert model._linear() is not None
+    assert np.allclose(model.predict_proba(texts), model.proba_sklearn(texts), atol=1e-6)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pilah.corpus.gazetteer import load_extractor
 
 DUKCAPIL_SAROLANGUN = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Sarolangun"

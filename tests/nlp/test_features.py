@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+
 from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
 
 
@@ -39,8 +40,9 @@ def test_params_hold_only_builtin_types(lexicon):
 
 @pytest.mark.parametrize("doc", ["jalan rusak parah", "a bb ccc dddd", "", "ktp   el  __num__ x"])
 def test_cached_char_ngrams_equal_scikit_learns_char_wb(doc):
-    from pilah.nlp.features import CharNgrams
     from sklearn.feature_extraction.text import CountVectorizer
+
+    from pilah.nlp.features import CharNgrams
 
     ref = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
     ours = CharNgrams((3, 5))
@@ -49,8 +51,9 @@ def test_cached_char_ngrams_equal_scikit_learns_char_wb(doc):
 
 
 def test_fast_char_tfidf_equals_scikit_learns_transform():
-    from pilah.nlp.features import CharNgrams, CharTfidfVectorizer
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pilah.nlp.features import CharNgrams, CharTfidfVectorizer
 
     train = ["jalan rusak parah sekali", "ktp belum jadi di dukcapil", "obat kosong puskesmas", "jalan rusak lagi"]
     test = ["jalan dukcapil rusak rusak", "kata baru sama sekali", ""]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pilah.nlp.normalize import Normalizer, mask_personal_data
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pilah.nlp.features import TextPreprocessor
 from pilah.nlp.stem import Stemmer
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+
 from pilah.service.app import create_app
 from pilah.service.deps import _holder
 from pilah.service.settings import Settings

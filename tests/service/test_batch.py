@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from pilah.nlp.errors import DataError
 from pilah.service.batch import BatchOptions, iter_results, run_batch
 

@@ -4,8 +4,9 @@ import csv
 import json
 
 import pytest
-from pilah.service.cli import app
 from typer.testing import CliRunner
+
+from pilah.service.cli import app
 
 runner = CliRunner()
 

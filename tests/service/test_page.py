@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 import uvicorn
+
 from pilah.service.app import create_app
 from pilah.service.settings import Settings
 

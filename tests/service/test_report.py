@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from pilah.nlp.errors import DataError
 from pilah.service.report import build_report
 
