@@ -159,6 +159,8 @@ def main() -> None:
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--n-complaints", type=int, default=2000)
     ap.add_argument("--n-news", type=int, default=300)
+    ap.add_argument("--batch-docs", type=int, default=100_000, help="Archive size of the batch benchmark.")
+    ap.add_argument("--skip", default="", help="Comma-separated sections to skip: load,batch")
     args = ap.parse_args()
     model_dir = Path(args.model)
 
@@ -203,6 +205,15 @@ def main() -> None:
         "",
     ]
     lines += agency_quality_section()
+    skip = set(args.skip.split(","))
+    if "load" not in skip:
+        from load import load_section
+
+        lines += load_section(model_dir)
+    if "batch" not in skip:
+        from batch import batch_section
+
+        lines += batch_section(model_dir, args.batch_docs)
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -26,7 +26,7 @@ DEFAULT_MAX_CHARS = 1_000_000
 
 
 class Extractor(Protocol):
-    def extract(self, text: str) -> dict[str, list[dict[str, Any]]]:
+    def extract(self, text: str, region_hint: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """``{"agencies": [...], "regions": [...]}`` for one original text."""
         ...
 
@@ -36,6 +36,7 @@ class Document:
     id: Any
     text: str
     title: str | None = None
+    region: str | None = None  # the desk's region (code or official name): fills in "dinsos" without one
 
     @property
     def full_text(self) -> str:
@@ -65,7 +66,11 @@ def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
     title = obj.get("title")
     if title is not None and not isinstance(title, str):
         raise InputError("\"title\" must be a string when given.", code="title_not_string")
-    return Document(id=doc_id, text=text, title=title or None)
+    region = obj.get("region")
+    if region is not None and not isinstance(region, str):
+        raise InputError("\"region\" must be a string (a Kemendagri code or official name).",
+                         code="region_not_string")
+    return Document(id=doc_id, text=text, title=title or None, region=region or None)
 
 
 def error_result(doc_id: Any, error: InputError) -> dict[str, Any]:
@@ -106,7 +111,7 @@ class Analyzer:
         if self.extractor is None:
             return {"agencies": [], "regions": []}
         # Offsets refer to the body text; the title is analysed separately by callers that need it.
-        return self.extractor.extract(doc.text)
+        return self.extractor.extract(doc.text, region_hint=doc.region)
 
     def analyze(self, docs: Sequence[Document], *, explain: bool = False) -> list[dict[str, Any]]:
         results = self.classify(docs, explain=explain)

@@ -1,6 +1,6 @@
 """The FastAPI application: ``create_app()`` wires settings, model, routers, errors, metrics and the page.
 
-The model loads in the lifespan (never at import). Middleware gives every response an ``X-Request-ID``,
+The model loads in the lifespan (never at import). ``RequestGuard`` gives every response an ``X-Request-ID``,
 checks content type and body size, and writes one JSON log line per request without any text from it.
 """
 
@@ -9,21 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
-from pilah.service.errors import install_error_handlers, problem
+from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import ServiceMetrics
+from pilah.service.middleware import RequestGuard
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
 from pilah.service.state import ModelHolder, load_and_check
@@ -97,35 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def page() -> HTMLResponse:
         return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
 
-    @app.middleware("http")
-    async def guard_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid
-        start = time.perf_counter()
-        if request.method == "POST":
-            ctype = request.headers.get("content-type", "")
-            length = request.headers.get("content-length")
-            if not ctype.split(";")[0].strip().lower() == "application/json":
-                response: Response = problem(
-                    request, 415, "unsupported_media_type",
-                    f"Send JSON with Content-Type: application/json (got {ctype or 'none'}).",
-                )
-            elif length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-                response = problem(
-                    request, 413, "body_too_large",
-                    f"The body is {int(length):,} bytes, over the limit of {settings.max_body_bytes:,}.",
-                )
-            else:
-                response = await call_next(request)
-        else:
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        log.info(
-            "request",
-            extra={"request_id": rid, "method": request.method, "path": request.url.path,
-                   "status": response.status_code,
-                   "duration_ms": round((time.perf_counter() - start) * 1000, 2)},
-        )
-        return response
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
     return app

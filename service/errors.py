@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "missing_text": 422,
     "text_not_string": 422,
     "title_not_string": 422,
+    "region_not_string": 422,
     "empty_text": 422,
     "invalid_request": 422,
     "text_too_large": 413,

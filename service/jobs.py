@@ -297,6 +297,7 @@ def serve_job(
         workers=settings.workers,
         log_level="warning",
         timeout_graceful_shutdown=settings.graceful_timeout,
+        timeout_keep_alive=settings.keep_alive,
     )
 
 

@@ -21,6 +21,10 @@ class AnalyzeIn(BaseModel):
     text: str = Field(description="Complaint or article text, as written.")
     id: DocId = Field(None, description="Your identifier, echoed back.")
     title: str | None = Field(None, description="Headline (news), analysed with the text.")
+    region: str | None = Field(
+        None, description="Region of the desk (Kemendagri code such as \"15.03\" or official name): used for "
+        "an agency named without a region when the text names none."
+    )
     explain: bool = Field(False, description="Add the terms that pushed the top sector most.")
 
 

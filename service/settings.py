@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = Field(None, description="Key for /v1/admin/*; admin is off without it.")
     log_level: str = Field("info", description="Log level of the JSON access log.")
     graceful_timeout: int = Field(30, ge=0, description="Seconds to drain requests on shutdown.")
+    keep_alive: int = Field(30, ge=1, description="Seconds an idle keep-alive connection stays open.")
 
     @field_validator("admin_api_key")
     @classmethod

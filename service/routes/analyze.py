@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from pilah.models.analysis import Document, error_result, parse_document
 from pilah.nlp.errors import InputError
@@ -36,19 +37,20 @@ def _count(metrics: MetricsDep, results: list[dict[str, Any]]) -> None:
 
 
 # Handlers are plain `def`: FastAPI runs them in its threadpool, so CPU-bound analysis never blocks the
-# event loop that accepts other requests.
+# event loop that accepts other requests. They return JSONResponse directly: the analysis dict already has
+# the documented shape, and re-validating it through the response model cost more than the analysis itself.
 @router.post("/analyze", response_model=AnalysisOut, response_model_exclude_none=True,
              summary="Sectors, agencies and regions of one text")
-def analyze(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> dict[str, Any]:
+def analyze(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
     doc = _document(body.model_dump(), settings.max_text_bytes)
     result = holder.current.analyze([doc], explain=body.explain)[0]
     _count(metrics, [result])
-    return result
+    return JSONResponse(result)
 
 
 @router.post("/analyze/batch", response_model=BatchOut, response_model_exclude_none=True,
              summary="Analyse up to PILAH_MAX_BATCH documents; a bad one gets an error in its place")
-def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> dict[str, Any]:
+def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
     if len(body.documents) > settings.max_batch:
         raise ApiError(
             "batch_too_large",
@@ -66,21 +68,21 @@ def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metri
     answers = iter(analyzer.analyze(docs, explain=body.explain))
     results = [next(answers) if isinstance(p, Document) else error_result(*p) for p in parsed]
     _count(metrics, results)
-    return {"results": results}
+    return JSONResponse({"results": results})
 
 
 @router.post("/classify", response_model=ClassifyOut, response_model_exclude_none=True,
              summary="Sectors only")
-def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> dict[str, Any]:
+def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
     doc = _document(body.model_dump(), settings.max_text_bytes)
     analyzer = holder.current
     result = analyzer.classify([doc], explain=body.explain)[0]
     result["model"] = analyzer.model_info
     _count(metrics, [result])
-    return result
+    return JSONResponse(result)
 
 
 @router.post("/agencies", response_model=ExtractOut, summary="Agencies and regions only")
-def agencies(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep) -> dict[str, Any]:
+def agencies(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep) -> JSONResponse:
     doc = _document(body.model_dump(), settings.max_text_bytes)
-    return {"id": doc.id, **holder.current.extract(doc)}
+    return JSONResponse({"id": doc.id, **holder.current.extract(doc)})

@@ -134,3 +134,10 @@ def test_retrain_on_own_label_set_without_touching_code(tmp_path, small_examples
     assert "kependudukan" in result.stdout and "macro-F1" in result.stdout
     _, lines = analyze(out, json.dumps({"text": "KTP saya belum jadi"}).encode())
     assert lines[0]["sector"]["label"] == "kependudukan"
+
+
+def test_region_of_the_desk_fills_in_an_agency_named_without_one(small_model_dir):
+    data = json.dumps({"id": 1, "text": "sudah tiga kali ke dinsos tidak ada hasil", "region": "Kota Cimahi"}).encode()
+    _, out = analyze(small_model_dir, data)
+    agency = out[0]["agencies"][0]
+    assert agency["name"] == "Dinas Sosial Kota Cimahi" and agency["region_inferred"] is True
