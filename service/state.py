@@ -10,7 +10,8 @@ from pilah.models.analysis import Analyzer, Document
 
 __all__ = ["ModelHolder", "load_and_check"]
 
-SMOKE_TEXT = "KTP saya sudah tiga bulan belum jadi di Dukcapil Kabupaten Sarolangun"
+# Also names a lowercase place after "puskesmas", so that loading the place names happens here, at start-up.
+SMOKE_TEXT = "KTP saya sudah tiga bulan belum jadi di Dukcapil Kabupaten Sarolangun, puskesmas sengeti juga tutup"
 
 
 def load_and_check(model_dir: Path) -> Analyzer:

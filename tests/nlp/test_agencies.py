@@ -54,6 +54,12 @@ def test_surface_forms_link_to_the_official_name(ex, text, mention, name):
     assert text[a["start"] : a["end"]] == a["text"]
 
 
+def test_lowercase_place_names_after_local_offices_come_from_kemendagri_names(ex):
+    assert names(ex, "puskesmas playen tutup hari sabtu") == ["Pusat Kesehatan Masyarakat Playen"]
+    assert names(ex, "kelurahan sidomulyo timur tidak melayani") == ["Kelurahan Sidomulyo Timur"]
+    assert names(ex, "ke puskesmas induk dulu") == []  # ordinary words, not a name
+
+
 def test_mention_carries_kind_level_region_and_sectors(ex):
     a = ex.extract("antre di Dukcapil Sarolangun")["agencies"][0]
     assert a["kind"] == "dinas" and a["level"] == "kabupaten"
