@@ -12,8 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from pilah.corpus.resources import YAMLError, load_yaml
 from pilah.nlp.agencies import AgencyExtractor, Body, Gazetteer, Region, Unit
 from pilah.nlp.errors import DataError
 
@@ -64,9 +63,9 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 def load_gazetteer() -> Gazetteer:
     try:
-        central = yaml.safe_load(_read("central.yaml"))
-        units_raw = yaml.safe_load(_read("units.yaml"))
-    except yaml.YAMLError as exc:
+        central = load_yaml(_read("central.yaml"))
+        units_raw = load_yaml(_read("units.yaml"))
+    except YAMLError as exc:
         raise DataError(f"The agency gazetteer is not valid YAML: {exc}") from exc
     bodies = [
         Body(

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from pilah.corpus.resources import YAMLError, load_yaml
 from pilah.nlp.errors import DataError
 
 __all__ = ["Sector", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY"]
@@ -64,7 +63,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             raise DataError(f"Cannot read taxonomy {path}: {exc.strerror}. Check the path.") from exc
         where = str(path)
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
         sectors = tuple(
             Sector(
                 id=str(s["id"]),
@@ -81,7 +80,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             abstain=str(raw.get("abstain", "lainnya")),
             sectors=sectors,
         )
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+    except (YAMLError, KeyError, TypeError) as exc:
         raise DataError(
             f"{where} is not a valid taxonomy ({exc}). It needs `sectors:` as a list of items with an `id`."
         ) from exc
