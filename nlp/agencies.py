@@ -121,6 +121,10 @@ class _Hit:
     weak: bool = False  # a region spelled like an ordinary word, lowercase: only trusted right after a unit
 
 
+def _squash(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
+
+
 def _level_hint(tokens: Sequence[str]) -> str | None:
     for t in tokens:
         if t in ("pemkab", "kabupaten", "kab"):
@@ -427,13 +431,23 @@ class AgencyExtractor:
         return self._region_fields(fitting[0])
 
     def _hint_region(self, hint: str | None) -> Region | None:
+        """A region given by code, official name or a common spelling ("Kota Pangkalpinang", "Jaksel")."""
         if not hint:
             return None
-        region = self._regions.get(hint)
-        if region is None:
-            key = hint.strip().lower()
-            region = next((r for r in self.gazetteer.regions if r.name.lower() == key), None)
-        return region
+        region = self._regions.get(hint.strip())
+        if region is not None:
+            return region
+        index = self.__dict__.get("_hint_index")
+        if index is None:
+            index = {}
+            for r in self.gazetteer.regions:
+                index.setdefault(_squash(r.name), r)
+                index.setdefault(_squash(r.full_name), r)
+            for key, regions in self._by_bare.items():
+                if len(regions) == 1:
+                    index.setdefault(_squash(" ".join(key)), regions[0])
+            self.__dict__["_hint_index"] = index
+        return index.get(_squash(hint))
 
     def _agencies(
         self, toks: Tokens, words: list[str], hits: list[_Hit], regions: list[dict[str, Any]],
