@@ -214,31 +214,35 @@ class AgencyExtractor:
 
         return Doc(self._vocab, words=words, spaces=[True] * len(words))
 
-    def _build_typo_index(self, words: Iterable[str]) -> dict[str, str | None]:
-        """Symmetric-delete index (one edit) over the gazetteer's long words."""
-        index: dict[str, str | None] = {}
+    def _build_typo_index(self, words: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """One-edit index over the gazetteer's long words: each word and its one-deletion variants, with the
+        deleted position (-1 for the word itself)."""
+        index: dict[str, list[tuple[str, int]]] = {}
         for w in words:
             if len(w) < self._typo_min_len or not w.isalpha():
                 continue
-            for variant in {w, *(w[:i] + w[i + 1 :] for i in range(len(w)))}:
-                prev = index.get(variant, w)
-                index[variant] = w if prev == w else None  # None: two words share it, ambiguous
+            index.setdefault(w, []).append((w, -1))
+            for i in range(len(w)):
+                index.setdefault(w[:i] + w[i + 1 :], []).append((w, i))
         return index
 
     def _correct(self, token: str) -> str:
+        """The gazetteer word one edit away (insertion, deletion or substitution), if exactly one is."""
         if (len(token) < self._typo_min_len or token in self._known_words or not token.isalpha()
                 or token in self.gazetteer.common_words):
             return token
         hit = self._typo_cache.get(token)
         if hit is not None:
             return hit
-        fixed = token
-        found = {self._typo_index.get(token)} | {
-            self._typo_index.get(token[:i] + token[i + 1 :]) for i in range(len(token))
-        }
-        found.discard(None)
-        if len(found) == 1:
-            fixed = found.pop()  # type: ignore[assignment]
+        found: set[str] = set()
+        for word, pos in self._typo_index.get(token, []):
+            if pos >= 0:
+                found.add(word)  # the token lacks one letter of the word
+        for i in range(len(token)):
+            for word, pos in self._typo_index.get(token[:i] + token[i + 1 :], []):
+                if pos == -1 or pos == i:
+                    found.add(word)  # one extra letter, or one letter substituted at the same place
+        fixed = found.pop() if len(found) == 1 else token
         if len(self._typo_cache) < 100_000:
             self._typo_cache[token] = fixed
         return fixed

@@ -30,6 +30,7 @@ def names(ex, text, **kw):
         ("Dinas Sosial, Kabupaten Muaro Jambi menyalurkan bantuan", "Dinas Sosial, Kabupaten Muaro Jambi",
          "Dinas Sosial Kabupaten Muaro Jambi"),  # comma between unit and region
         ("Dinsos Kota Palembang belum mencairkan", "Dinsos Kota Palembang", "Dinas Sosial Kota Palembang"),
+        ("dinas kesehatn kota jambi tutup", "dinas kesehatn kota jambi", "Dinas Kesehatan Kota Jambi"),
         ("dinsos di kab. bogor", "dinsos di kab. bogor", "Dinas Sosial Kabupaten Bogor"),
         ("Laporan ke Polres Jaksel diabaikan", "Polres Jaksel", "Kepolisian Resor Metro Jakarta Selatan"),
         ("Ombudsman RI Perwakilan Jambi menilai", "Ombudsman RI Perwakilan Jambi",
@@ -98,6 +99,7 @@ def test_region_hint_of_the_desk_is_used_when_the_text_names_none(ex):
         "pemerintah daerah harus lebih tegas",  # generic, no region
         "batu besar menutup jalan",  # Kota Batu needs a capital or "Kota"
         "warga Kecamatan Kodi mengungsi",  # a place, not the office
+        "laporan disertai foto",  # two edits from "Disperta": not a typo of it
     ],
 )
 def test_negative_cases_give_no_agency(ex, text):
