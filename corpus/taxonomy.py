@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -12,6 +13,7 @@ from pilah.nlp.errors import DataError
 __all__ = ["Sector", "Taxonomy", "load_taxonomy", "DEFAULT_TAXONOMY"]
 
 DEFAULT_TAXONOMY = "taxonomy.yaml"
+_ID = re.compile(r"[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,13 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
             f"{where} is not a valid taxonomy ({exc}). It needs `sectors:` as a list of items with an `id`."
         ) from exc
     ids = tax.ids
+    raw_ids = [s.get("id") for s in raw["sectors"]]
+    bad = [i for i in raw_ids if not isinstance(i, str) or not _ID.fullmatch(i)]
+    if bad:
+        raise DataError(
+            f"{where}: sector ids must be strings of letters, digits, '_' or '-' (quote them in YAML), "
+            f"not {bad}."
+        )
     if len(set(ids)) != len(ids) or tax.abstain in ids or len(ids) < 2:
         raise DataError(
             f"{where}: sector ids must be unique, at least two, and differ from the abstain label {tax.abstain!r}."

@@ -20,7 +20,9 @@ from typing import Any, Protocol
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import InputError
 
-__all__ = ["Analyzer", "Document", "Extractor", "parse_document", "error_result", "DEFAULT_MAX_CHARS"]
+__all__ = [
+    "Analyzer", "Document", "Extractor", "parse_document", "error_result", "valid_id", "DEFAULT_MAX_CHARS",
+]
 
 DEFAULT_MAX_CHARS = 1_000_000
 
@@ -43,11 +45,27 @@ class Document:
         return f"{self.title}.\n{self.text}" if self.title else self.text
 
 
+def _is_valid_unicode(value: str) -> bool:
+    """False for text with unpaired surrogates ("\\ud800" escapes): not Unicode text, cannot be encoded."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def valid_id(value: Any) -> bool:
+    """Ids are strings, integers or absent: they are echoed back and must survive JSON unchanged."""
+    return value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
 def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
     """Validate one input object; raises :class:`InputError` with a stable code and a fix."""
     if not isinstance(obj, dict):
         raise InputError("Each document must be a JSON object with a \"text\" field.", code="not_an_object")
     doc_id = obj.get("id")
+    if not valid_id(doc_id):
+        raise InputError("\"id\" must be a string or an integer when given.", code="invalid_id")
     if "text" not in obj or obj["text"] is None:
         raise InputError("The document has no \"text\" field; add the text to analyse.", code="missing_text")
     text = obj["text"]
@@ -57,15 +75,22 @@ def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
         )
     if not text.strip():
         raise InputError("\"text\" is empty; send the complaint or article text.", code="empty_text")
-    if len(text) > max_chars:
-        raise InputError(
-            f"\"text\" has {len(text):,} characters, over the limit of {max_chars:,}; split the document "
-            "or raise the limit.",
-            code="text_too_large",
-        )
     title = obj.get("title")
     if title is not None and not isinstance(title, str):
         raise InputError("\"title\" must be a string when given.", code="title_not_string")
+    size = len(text) + len(title or "")
+    if size > max_chars:
+        raise InputError(
+            f"\"text\" and \"title\" have {size:,} characters, over the limit of {max_chars:,}; split the "
+            "document or raise the limit.",
+            code="text_too_large",
+        )
+    if not _is_valid_unicode(text) or (title is not None and not _is_valid_unicode(title)):
+        raise InputError(
+            "The text contains an unpaired surrogate (such as \\ud800), which is not valid Unicode; fix the "
+            "encoding of the source.",
+            code="invalid_utf8",
+        )
     region = obj.get("region")
     if region is not None and not isinstance(region, str):
         raise InputError("\"region\" must be a string (a Kemendagri code or official name).",

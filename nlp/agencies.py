@@ -41,7 +41,8 @@ ABBREVIATED_LEVELS = frozenset({"kab", "kot", "prov"})  # "Kab." - the only plac
 MAX_GAP = 3
 # Words that end a local place name ("Puskesmas Kenali Besar yang ...").
 _PLACE_STOP = frozenset(
-    "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga".split()
+    "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga tapi tetapi "
+    "namun lalu serta saat ketika agar supaya jadi masih sangat".split()
 )
 _HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
 
@@ -201,6 +202,7 @@ class AgencyExtractor:
         for key in region_keys:
             add("R", " ".join(key), key, [" ".join(key)])
         self._typo_index = self._build_typo_index(known_words)
+        self._max_word = max((len(w) for w in known_words), default=0) + 1
         self._known_words = frozenset(known_words | gazetteer.person_titles)
         self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0].isalpha()}
         self._collapsed_region = {"".join(k): k for k in self._by_bare if len("".join(k)) >= 3}
@@ -228,8 +230,8 @@ class AgencyExtractor:
 
     def _correct(self, token: str) -> str:
         """The gazetteer word one edit away (insertion, deletion or substitution), if exactly one is."""
-        if (len(token) < self._typo_min_len or token in self._known_words or not token.isalpha()
-                or token in self.gazetteer.common_words):
+        if (len(token) < self._typo_min_len or len(token) > self._max_word or token in self._known_words
+                or not token.isalpha() or token in self.gazetteer.common_words):
             return token
         hit = self._typo_cache.get(token)
         if hit is not None:
@@ -258,11 +260,11 @@ class AgencyExtractor:
         result: list[str] | None = None
         if "_" in token:
             parts: list[str] = []
-            for piece in token.split("_"):
+            for piece in token.split("_")[:10]:
                 if piece:
                     parts += self._split_handle(piece) or [piece]
             result = parts if len(parts) > 1 else None
-        elif len(token) >= 6 and token.isalnum() and token not in self._known_words:
+        elif 6 <= len(token) <= 60 and token.isalnum() and token not in self._known_words:
             for i in range(len(token) - 1, 2, -1):
                 alias = self._collapsed_alias.get(token[:i])
                 if alias is None:
@@ -300,13 +302,18 @@ class AgencyExtractor:
                 ends.append(e)
                 lower.append(w)
                 continue
+            if len(w) != e - s:  # lowercasing changed the length ("İ"): offsets would drift
+                starts.append(s)
+                ends.append(e)
+                lower.append(w)
+                continue
             changed = True
-            pos = s
+            pos = 0
             for part in parts:
-                at = toks.text.lower().find(part, pos, e) if "_" in w else pos
+                at = w.find(part, pos)
                 at = pos if at < 0 else at
-                starts.append(at)
-                ends.append(at + len(part))
+                starts.append(s + at)
+                ends.append(s + at + len(part))
                 lower.append(part)
                 pos = at + len(part)
         return Tokens(toks.text, starts, ends, lower) if changed else toks
@@ -594,12 +601,14 @@ class AgencyExtractor:
     def _place_after(self, toks: Tokens, words: list[str], end: int) -> tuple[str | None, int]:
         """Name words right after a local unit: "Puskesmas Kenali Besar", "RSUD dr. R. Goeteng"."""
         j = end
-        while j < len(words) and j - end < 6:
+        while j < len(words) and j - end < 8:
             w = words[j]
             if w in _HONORIFICS or (w == "." and j > end and words[j - 1] in _HONORIFICS | _INITIALS(words[j - 1])):
                 j += 1
                 continue
-            if (w.isalnum() and w not in _PLACE_STOP and w not in LEVEL_WORDS
+            surface = toks.surface(j)
+            shouted = len(surface) > 3 and surface.isupper()  # IN CAPITALS a capital says nothing
+            if (w.isalnum() and w not in _PLACE_STOP and w not in LEVEL_WORDS and not shouted
                     and (toks.is_capitalised(j) or w.isdigit())):
                 j += 1
                 continue

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
+from pilah.service.docs_page import render_docs
 from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import ServiceMetrics
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Indonesian complaint and news text mining: public-service sectors, agencies, regions.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: /docs is our own offline page
+        redoc_url=None,
     )
     app.state.holder = ModelHolder()
     registry = CollectorRegistry()
@@ -91,6 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     static = Path(str(resources.files("pilah.service").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(render_docs(app.openapi()))
 
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:

@@ -141,7 +141,7 @@ def _jsonl_rows(spec: ShardSpec) -> Iterator[RawRow]:
             raw = fh.readline()
             row = spec.start_row + i + 1
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode("utf-8").lstrip("\ufeff")
             except UnicodeDecodeError as exc:
                 yield RawRow(row, None, ("invalid_utf8", f"byte {exc.start} is not UTF-8; re-encode the file"))
                 continue
@@ -149,14 +149,21 @@ def _jsonl_rows(spec: ShardSpec) -> Iterator[RawRow]:
                 yield RawRow(row, None, ("invalid_json", "empty line; one JSON object per line"))
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=_reject_constant)
             except json.JSONDecodeError as exc:
                 yield RawRow(row, None, ("invalid_json", f"invalid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            except (ValueError, RecursionError) as exc:  # huge numbers, NaN, absurd nesting
+                yield RawRow(row, None, ("invalid_json", f"invalid JSON ({str(exc)[:120]})"))
                 continue
             if not isinstance(obj, dict):
                 yield RawRow(row, None, ("not_an_object", "each line must be a JSON object"))
                 continue
             yield RawRow(row, obj)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _has_surrogates(values: Any) -> bool:
@@ -165,7 +172,7 @@ def _has_surrogates(values: Any) -> bool:
 
 def _csv_rows(spec: ShardSpec) -> Iterator[RawRow]:
     with _open_binary(Path(spec.path), spec.gz) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(text, delimiter="\t" if spec.fmt == "tsv" else ",")
         for _ in range(spec.start_row):
             next(reader, None)

@@ -24,6 +24,8 @@ STATUS_BY_CODE = {
     "not_an_object": 422,
     "missing_text": 422,
     "text_not_string": 422,
+    "invalid_id": 422,
+    "invalid_utf8": 400,
     "title_not_string": 422,
     "region_not_string": 422,
     "empty_text": 422,
@@ -112,8 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # A 400 raised while reading the body is a body FastAPI could not decode as JSON (invalid UTF-8,
+        # numbers too long to convert).
+        code = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         detail = {
+            400: f"The body could not be read as JSON: {exc.detail}",
             404: f"No route {request.url.path}; see /docs for the API.",
             405: f"{request.method} is not allowed on {request.url.path}; see /docs.",
         }.get(exc.status_code, str(exc.detail))

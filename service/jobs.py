@@ -75,7 +75,7 @@ def analyze_stream(
         results = iter(analyzer.analyze(docs, explain=explain))
         for doc_id, item in pending:
             res = error_result(doc_id, item) if isinstance(item, InputError) else next(results)
-            dst.write(json.dumps(res, ensure_ascii=False) + "\n")
+            dst.write(json.dumps(res, ensure_ascii=False, allow_nan=False) + "\n")
         dst.flush()
         answered += len(pending)
         pending.clear()
@@ -92,23 +92,34 @@ def analyze_stream(
 def _parse_line(
     raw: bytes, *, max_chars: int, parse: Callable[..., Any]
 ) -> tuple[Any, Any]:
+    from pilah.models.analysis import valid_id
+
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, InputError(
             f"The line is not valid UTF-8 (byte {exc.start}); re-encode the input as UTF-8.", code="invalid_utf8"
         )
+    line = line.lstrip("\ufeff")  # a byte-order mark some editors put at the start of a file
     if not line.strip():
         return None, InputError("Empty line; send one JSON object per line.", code="invalid_json")
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return None, InputError(f"Invalid JSON ({exc.msg} at column {exc.colno}).", code="invalid_json")
+    except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, NaN, nesting 100,000 deep
+        return None, InputError(f"Invalid JSON ({str(exc)[:120]}).", code="invalid_json")
     doc_id = obj.get("id") if isinstance(obj, dict) else None
+    if not valid_id(doc_id):
+        doc_id = None
     try:
         return doc_id, parse(obj, max_chars=max_chars)
     except InputError as exc:
         return doc_id, exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _read_user_data(

@@ -59,6 +59,22 @@ class RequestGuard:
             elif length.isdigit() and int(length) > self.max_body_bytes:
                 refusal = (413, "body_too_large",
                            f"The body is {int(length):,} bytes, over the limit of {self.max_body_bytes:,}.")
+        if refusal is None and scope["method"] == "POST" and not length.isdigit():
+            # No Content-Length (chunked upload): read the body here, counting, and replay it to the app.
+            body = bytearray()
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_body_bytes:
+                    refusal = (413, "body_too_large",
+                               f"The body is over the limit of {self.max_body_bytes:,} bytes.")
+                    break
+            if refusal is None:
+                receive = _replay(bytes(body))
         if refusal is not None:
             response = problem(Request(scope), *refusal)
             await response(scope, receive, send_with_id)
@@ -69,3 +85,16 @@ class RequestGuard:
             extra={"request_id": rid, "method": scope["method"], "path": scope["path"], "status": status,
                    "duration_ms": round((time.perf_counter() - start) * 1000, 2)},
         )
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive

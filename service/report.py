@@ -141,6 +141,10 @@ def _find_shards(batch_dir: Path) -> list[Path]:
             f"{batch_dir} is not a directory. Pass the --out directory of `pilah batch INPUT... --out DIR`."
         )
     shards = sorted(batch_dir.glob("part-*.parquet"))
+    summary_path = batch_dir / "summary.json"
+    if not shards and summary_path.is_file() and '"rows_in": 0' in summary_path.read_text(encoding="utf-8"):
+        raise DataError(f"The batch run in {batch_dir} read 0 input rows: there is nothing to report. "
+                        "Check the inputs of that run.")
     if not shards:
         raise DataError(
             f"No batch shards (part-*.parquet) in {batch_dir}. Run `pilah batch INPUT... --out {batch_dir}` "

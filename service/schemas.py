@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 __all__ = [
     "AgencyOut", "AnalysisOut", "AnalyzeIn", "BatchIn", "BatchOut", "ClassifyOut", "ExtractOut",
     "FeedbackIn", "FeedbackOut", "ModelInfo", "Problem", "RegionOut", "ReloadIn", "ScoreOut",
 ]
 
-DocId = str | int | None
+DocId = StrictStr | StrictInt | None
 
 
 class AnalyzeIn(BaseModel):
@@ -117,7 +117,7 @@ class ModelInfo(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    id: str | int = Field(description="Identifier of the document being corrected.")
+    id: StrictStr | StrictInt = Field(description="Identifier of the document being corrected.")
     text: str = Field(description="The document text.")
     labels: list[str] = Field(description="Correct sector ids (first is primary; [] = out of scope).")
     agencies: list[dict[str, Any]] | None = Field(None, description="Corrected agency mentions.")

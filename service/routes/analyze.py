@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from pilah.models.analysis import Document, error_result, parse_document
+from pilah.models.analysis import Document, error_result, parse_document, valid_id
 from pilah.nlp.errors import InputError
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
@@ -18,10 +18,10 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 
 def _document(obj: dict[str, Any], max_bytes: int) -> Document:
     doc = parse_document(obj)
-    size = len(doc.text.encode("utf-8", "surrogatepass"))
+    size = len(doc.text.encode("utf-8")) + len((doc.title or "").encode("utf-8"))
     if size > max_bytes:
         raise InputError(
-            f"\"text\" is {size:,} bytes, over the limit of {max_bytes:,}; split the document or raise "
+            f"\"text\" and \"title\" are {size:,} bytes, over the limit of {max_bytes:,}; split the document or raise "
             "PILAH_MAX_TEXT_BYTES.",
             code="text_too_large",
         )
@@ -59,6 +59,7 @@ def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metri
     parsed: list[Document | tuple[Any, InputError]] = []
     for obj in body.documents:
         doc_id = obj.get("id") if isinstance(obj, dict) else None
+        doc_id = doc_id if valid_id(doc_id) else None
         try:
             parsed.append(_document(obj, settings.max_text_bytes))
         except InputError as exc:

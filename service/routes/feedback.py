@@ -18,6 +18,10 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 async def feedback(body: FeedbackIn, store: FeedbackDep, holder: HolderDep) -> dict[str, Any]:
     if not body.text.strip():
         raise ApiError("empty_text", "\"text\" is empty; send the document text being corrected.")
+    try:
+        body.text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError("invalid_utf8", "The text contains an unpaired surrogate; fix its encoding.") from None
     model = holder.current.model
     known = set(model.labels) | {model.abstain_label}
     unknown = [lab for lab in body.labels if lab not in known]

@@ -71,3 +71,14 @@ def test_near_duplicate_threshold():
     c = "anak saya belum menerima kartu indonesia pintar padahal sudah terdaftar di sekolah"
     pairs = near_duplicates([a, b, c])
     assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
+
+
+@pytest.mark.parametrize("bad_id", ["yes", '"a b"', '"a|b"'])
+def test_taxonomy_ids_must_be_plain_strings(tmp_path, bad_id):
+    from pilah.corpus.taxonomy import load_taxonomy
+    from pilah.nlp.errors import DataError
+
+    f = tmp_path / "t.yaml"
+    f.write_text(f"sectors:\n  - id: {bad_id}\n  - id: jalan\n", encoding="utf-8")
+    with pytest.raises(DataError, match="sector ids"):
+        load_taxonomy(f)

@@ -128,3 +128,18 @@ def test_offsets_always_point_into_the_original_text(ex, parts):
     out = ex.extract(text)
     for item in out["agencies"] + out["regions"]:
         assert text[item["start"] : item["end"]] == item["text"]
+
+
+def test_offsets_survive_characters_whose_lowercase_is_longer(ex):
+    text = "İstanbul dan @dinsos_bogor tolong"
+    a = ex.extract(text)["agencies"][0]
+    assert a["text"] == "dinsos_bogor" and text[a["start"] : a["end"]] == "dinsos_bogor"
+
+
+def test_shouted_text_does_not_turn_every_word_into_a_place_name(ex):
+    out = names(ex, "SAYA KE PUSKESMAS KENALI BESAR TAPI TUTUP, LALU KE DINSOS JUGA")
+    assert out[0] == "Pusat Kesehatan Masyarakat Kenali Besar"
+
+
+def test_a_megabyte_long_word_is_handled(ex):
+    assert ex.extract("x" * 1_000_000) == {"agencies": [], "regions": []}

@@ -181,3 +181,41 @@ def test_requests_during_a_swap_all_succeed(client, small_model_dir):
         for f in futures:
             f.result()
     assert statuses and set(statuses) == {200}
+
+
+def test_unpaired_surrogates_and_undecodable_bodies_are_client_errors(client):
+    r = client.post("/v1/analyze", content=b'{"text": "jalan \\ud800 rusak"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_utf8"
+    r = client.post("/v1/analyze", content=b'{"text": "jalan \xff rusak"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+    r = client.post("/v1/feedback", content=b'{"id": 1, "text": "a \\udc80", "labels": []}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_utf8"
+    r = client.post("/v1/analyze/batch", content=b'{"documents": [{"id": NaN, "text": "jalan rusak"}]}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["results"][0]["error"]["code"] == "invalid_id"
+
+
+def test_chunked_body_over_the_limit_is_refused(small_model_dir, tmp_path):
+    s = Settings(model_dir=small_model_dir, feedback_db=tmp_path / "f.db", max_body_bytes=2048)
+
+    def chunks():
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"jalan rusak " * 50
+        yield b'"}'
+
+    with TestClient(create_app(s)) as c:
+        r = c.post("/v1/analyze", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+        small = c.post("/v1/analyze", content=iter([b'{"text": "jalan rusak"}']),
+                       headers={"content-type": "application/json"})
+        assert small.status_code == 200
+
+
+def test_docs_page_works_offline(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/v1/analyze" in page.text
+    assert "http://" not in page.text and "https://" not in page.text

@@ -141,3 +141,27 @@ def test_region_of_the_desk_fills_in_an_agency_named_without_one(small_model_dir
     _, out = analyze(small_model_dir, data)
     agency = out[0]["agencies"][0]
     assert agency["name"] == "Dinas Sosial Kota Cimahi" and agency["region_inferred"] is True
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (b'{"id": 2, "text": "jalan \\ud800 rusak"}', "invalid_utf8"),  # unpaired surrogate escape
+        (b'{"id": ' + b"9" * 5000 + b', "text": "x"}', "invalid_json"),  # too many digits to convert
+        (b"[" * 100_000 + b"]" * 100_000, "invalid_json"),  # nesting beyond the parser
+        (b'{"id": NaN, "text": "jalan rusak"}', "invalid_json"),  # not JSON
+        (b'{"id": 1.5, "text": "jalan rusak"}', "invalid_id"),
+        (b'{"id": 3, "text": "jalan", "title": "' + b"x" * 2000 + b'"}', "text_too_large"),  # title counts
+    ],
+)
+def test_hostile_lines_are_answered_in_place(small_model_dir, line, code):
+    good = json.dumps({"id": "g", "text": "jalan rusak parah"}).encode()
+    result, out = analyze(small_model_dir, good + b"\n" + line + b"\n" + good + b"\n", "--max-chars", "1000")
+    assert result.exit_code == 0
+    assert [o.get("id") for o in out][::2] == ["g", "g"] and len(out) == 3
+    assert out[1]["error"]["code"] == code
+
+
+def test_a_byte_order_mark_at_the_start_is_ignored(small_model_dir):
+    result, out = analyze(small_model_dir, b'\xef\xbb\xbf{"id": "bom", "text": "jalan rusak"}\n')
+    assert out[0]["id"] == "bom" and "sector" in out[0]
