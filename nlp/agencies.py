@@ -358,8 +358,11 @@ class AgencyExtractor:
         units_at = {(h.start, h.end) for h in hits if h.kind == "U"}
         bodies_at = {(h.start, h.end) for h in hits if h.kind == "B"}
         for span in units_at & bodies_at:
-            # "BPN" alone is the national agency; "BPN Kab. Bekasi" is that regency's land office.
-            drop = "B" if self._region_follows(toks, span[1], region_starts) else "U"
+            # "BPN" alone is the national agency; "BPN Kab. Bekasi" is that regency's land office, and so is a
+            # later "BPN" in a text that already named that office.
+            unit_ids = {h.ref[0].id for h in hits if h.kind == "U" and (h.start, h.end) == span}
+            named_before = any(h.kind == "U" and h.ref[0].id in unit_ids and h.start < span[0] for h in hits)
+            drop = "B" if named_before or self._region_follows(toks, span[1], region_starts) else "U"
             hits = [h for h in hits if not (h.kind == drop and (h.start, h.end) == span)]
         hits.sort(key=lambda h: (-(h.end - h.start), h.kind == "R", h.start))
         taken = [False] * len(toks)
@@ -490,8 +493,18 @@ class AgencyExtractor:
                 unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
                                                        doc_provinces, hint_region=hint)
                 if unit_mention is not None:
+                    unit_mention["_unit"] = h.ref[0].id
+                    if unit_mention["region"] is None and unit_mention["level"] is None:
+                        # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara": the same office.
+                        earlier = next((m for m in reversed(out) if m.get("_unit") == h.ref[0].id
+                                        and m["region"] is not None), None)
+                        if earlier is not None:
+                            unit_mention.update(name=earlier["name"], level=earlier["level"],
+                                                region=earlier["region"], region_inferred=True)
                     out.append(unit_mention)
                 consumed = end
+        for m in out:
+            m.pop("_unit", None)
         return out
 
     def _unit_mention(

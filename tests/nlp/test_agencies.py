@@ -143,3 +143,16 @@ def test_shouted_text_does_not_turn_every_word_into_a_place_name(ex):
 
 def test_a_megabyte_long_word_is_handled(ex):
     assert ex.extract("x" * 1_000_000) == {"agencies": [], "regions": []}
+
+
+def test_a_short_form_after_the_full_name_refers_to_the_same_office(ex):
+    text = ("Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara menyalurkan bantuan ke Kota Tual. "
+            "Dinsos juga mendata warga. Kantor Kementerian Agama Kota Malang dan Kemenag menjawab.")
+    out = names(ex, text)
+    assert out == ["Dinas Sosial Kabupaten Maluku Tenggara", "Dinas Sosial Kabupaten Maluku Tenggara",
+                   "Kantor Kementerian Agama Kota Malang", "Kantor Kementerian Agama Kota Malang"]
+
+
+def test_ombudsman_after_its_perwakilan_is_that_office(ex):
+    out = names(ex, "Ombudsman RI Perwakilan Jambi menerima laporan. Ombudsman meminta klarifikasi.")
+    assert out == ["Ombudsman Republik Indonesia Perwakilan Provinsi Jambi"] * 2
