@@ -520,6 +520,10 @@ class AgencyExtractor:
     ) -> tuple[dict[str, Any] | None, int]:
         unit: Unit = h.ref[0]
         hint: str | None = h.ref[1]
+        written = " ".join(words[h.start : h.end])
+        variant = next((v for v in unit.variants if v.lower() == written), None)
+        if variant is not None:
+            unit = replace(unit, name=variant)
         end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
         region: Region | None = None
         inferred = False
@@ -552,12 +556,13 @@ class AgencyExtractor:
                 m["_used"] = True
                 m.update(self._region_fields(region))
                 break
-            if words[j] not in CONNECTORS or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS):
+            brand = unit.kind == "bumd" and words[j].isalpha() and toks.is_capitalised(j) and j - end < 3
+            if not brand and (words[j] not in CONNECTORS
+                              or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS)):
                 break
             if words[j] in LEVEL_WORDS:
                 level = LEVEL_WORDS[words[j]]
             j += 1
-        written = " ".join(words[h.start : h.end])
         if region is None and written in {a.lower() for a in unit.region_required}:
             return None, end  # "pemerintah daerah" in general, not one office
         if region is None and place is None and "local" in unit.levels:
@@ -584,9 +589,6 @@ class AgencyExtractor:
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
-        variant = next((v for v in unit.variants if v.lower() == written), None)
-        if variant is not None:
-            unit = replace(unit, name=variant)
         name, level_out = self._unit_name(unit, region, place)
         mention = self._mention(toks, h.start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)
@@ -644,8 +646,8 @@ class AgencyExtractor:
         for n in (4, 3, 2, 1):
             key = tuple(words[end : end + n])
             if end + n <= len(words) and key in places:
-                if all(w in self.gazetteer.common_words for w in key):
-                    break  # "kelurahan baru", "puskesmas induk": ordinary words, not a name
+                if n == 1 and key[0] in self.gazetteer.common_words:
+                    break  # "kelurahan baru", "puskesmas induk": an ordinary word, not a name
                 return toks.span_text(end, end + n).title(), end + n
         return None, end
 
