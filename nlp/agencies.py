@@ -67,7 +67,7 @@ class Region:
     def full_name(self) -> str:
         """Name as used inside an agency name: "Kabupaten Muaro Jambi", "Provinsi Jambi"."""
         if self.level == "provinsi":
-            return self.name if self.name.startswith("Daerah ") else f"Provinsi {self.name}"
+            return f"Provinsi {self.name}"  # "Provinsi Daerah Khusus Ibukota Jakarta" too
         return self.name
 
     def to_dict(self) -> dict[str, str]:
@@ -565,6 +565,9 @@ class AgencyExtractor:
             j += 1
         if region is None and written in {a.lower() for a in unit.region_required}:
             return None, end  # "pemerintah daerah" in general, not one office
+        if "local" in unit.levels and unit.kind != "rumah_sakit":
+            # "kelurahan di Padang": an office known by its kind in a city, not a named office.
+            return None, end
         if region is None and place is None and "local" in unit.levels:
             # "ke puskesmas", "di kecamatan": an office of that kind, but not one we can name; a mention
             # linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
