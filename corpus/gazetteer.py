@@ -84,7 +84,7 @@ def load_gazetteer() -> Gazetteer:
                 template=str(u.get("template", "{unit} {region}")), sectors=_tuple(u.get("sectors")),
                 aliases=_tuple(u.get("aliases")), generic=u.get("generic"),
                 place_words=_tuple(u.get("place_words")), variants=_tuple(u.get("variants")),
-                region_required=_tuple(u.get("region_required")),
+                region_required=_tuple(u.get("region_required")), bare=bool(u.get("bare", False)),
             )
         )
         if u.get("province_templates"):

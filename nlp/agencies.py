@@ -14,9 +14,12 @@ Sarolangun"). A unit without a region takes the document's region when exactly o
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
 An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
-names no particular agency. Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention
-only, "Menteri Sosial" and "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas
-Sosial" contains the agency "Dinas Sosial".
+names no particular agency (units marked ``bare`` in the data, the Polsek and the KUA, are the exception:
+"lapor ke polsek" refers to the one local station).
+
+Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
+"Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
+"Dinas Sosial".
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class Unit:
     place_words: tuple[str, ...] = ()  # aliases that name a place when a name follows ("Kecamatan Kodi")
     variants: tuple[str, ...] = ()  # official names used by some regions, kept as the name when written
     region_required: tuple[str, ...] = ()  # generic aliases that are an agency only with a region
+    bare: bool = False  # named by its kind alone ("lapor ke polsek") it still counts as a mention
 
 
 @dataclass
@@ -565,10 +569,10 @@ class AgencyExtractor:
             j += 1
         if region is None and written in {a.lower() for a in unit.region_required}:
             return None, end  # "pemerintah daerah" in general, not one office
-        if "local" in unit.levels and unit.kind != "rumah_sakit":
+        if "local" in unit.levels and unit.kind != "rumah_sakit" and not unit.bare:
             # "kelurahan di Padang": an office known by its kind in a city, not a named office.
             return None, end
-        if region is None and place is None and "local" in unit.levels:
+        if region is None and place is None and "local" in unit.levels and not unit.bare:
             # "ke puskesmas", "di kecamatan": an office of that kind, but not one we can name; a mention
             # linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
             return None, end
