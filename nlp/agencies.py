@@ -208,7 +208,7 @@ class AgencyExtractor:
         self._typo_index = self._build_typo_index(known_words)
         self._max_word = max((len(w) for w in known_words), default=0) + 1
         self._known_words = frozenset(known_words | gazetteer.person_titles)
-        self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0].isalpha()}
+        self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0][:1].isalpha()}
         self._collapsed_region = {"".join(k): k for k in self._by_bare if len("".join(k)) >= 3}
         self._split_cache: dict[str, list[str] | None] = {}
         self._typo_cache: dict[str, str] = {}
