@@ -24,6 +24,7 @@ Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention onl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -47,6 +48,7 @@ _PLACE_STOP = frozenset(
     "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga tapi tetapi "
     "namun lalu serta saat ketika agar supaya jadi masih sangat".split()
 )
+_DERIVED = re.compile(r"^(?:pe|per|pen|pem|peng|ke|ber|me|di|ter)[a-z]{3,}(?:an|kan|i)$")
 _HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
 
 
@@ -653,8 +655,8 @@ class AgencyExtractor:
         for n in (4, 3, 2, 1):
             key = tuple(words[end : end + n])
             if end + n <= len(words) and key in places:
-                if n == 1 and key[0] in self.gazetteer.common_words:
-                    break  # "kelurahan baru", "puskesmas induk": an ordinary word, not a name
+                if n == 1 and (key[0] in self.gazetteer.common_words or _DERIVED.match(key[0])):
+                    break  # "kelurahan baru", "puskesmas perbatasan": an ordinary word, not a name
                 return toks.span_text(end, end + n).title(), end + n
         return None, end
 

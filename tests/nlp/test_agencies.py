@@ -100,6 +100,7 @@ def test_region_hint_of_the_desk_is_used_when_the_text_names_none(ex):
         "batu besar menutup jalan",  # Kota Batu needs a capital or "Kota"
         "warga Kecamatan Kodi mengungsi",  # a place, not the office
         "laporan disertai foto",  # two edits from "Disperta": not a typo of it
+        "itu bkn urusan sy, tanya bpk rt aja",  # chat "bkn" = bukan, "bpk" = bapak (BKN, BPK in capitals)
     ],
 )
 def test_negative_cases_give_no_agency(ex, text):
