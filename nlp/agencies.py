@@ -336,7 +336,8 @@ class AgencyExtractor:
         if not len(toks):
             return {"agencies": [], "regions": []}
         toks = self._expand_handles(toks)
-        words = [self._correct(w) for w in toks.lower]
+        min_len = self._typo_min_len
+        words = [w if len(w) < min_len else self._correct(w) for w in toks.lower]
         doc = self._doc(words)
         hits = self._select(toks, [(*self._refs[mid], s, e) for mid, s, e in self._matcher(doc)])
         region_mentions = self._regions_of(toks, words, hits)
