@@ -9,6 +9,8 @@ MODEL := $(MODEL_DIR)/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CORPUS := $(wildcard corpus/data/*/*.jsonl) corpus/taxonomy.yaml $(wildcard corpus/lexicon/*) corpus/splits/test.txt
+# The model embeds the text path: rebuild it when that code changes too.
+CODE := $(wildcard nlp/*.py) models/sector_model.py models/train.py
 
 .PHONY: install model run test bench lint typecheck clean
 
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml
 # The default model is built from the shipped corpus, never committed; rebuilt when the corpus changes.
 model: $(MODEL)
 
-$(MODEL): $(STAMP) $(CORPUS)
+$(MODEL): $(STAMP) $(CORPUS) $(CODE)
 	$(BIN)/pilah train --out $(MODEL_DIR) --name pilah-default
 
 run: $(MODEL)
