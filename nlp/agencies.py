@@ -48,6 +48,7 @@ _PLACE_STOP = frozenset(
     "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga tapi tetapi "
     "namun lalu serta saat ketika agar supaya jadi masih sangat".split()
 )
+_HANDLE_SUFFIXES = frozenset({"", "ri", "id", "goid", "official", "resmi", "info"})
 _DERIVED = re.compile(r"^(?:pe|per|pen|pem|peng|ke|ber|me|di|ter)[a-z]{3,}(?:an|kan|i)$")
 _HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
 
@@ -271,13 +272,13 @@ class AgencyExtractor:
                     parts += self._split_handle(piece) or [piece]
             result = parts if len(parts) > 1 else None
         elif 6 <= len(token) <= 60 and token.isalnum() and token not in self._known_words:
-            for i in range(len(token) - 1, 2, -1):
+            for i in range(len(token), 2, -1):
                 alias = self._collapsed_alias.get(token[:i])
                 if alias is None:
                     continue
                 rest = token[i:]
-                if rest == "ri":
-                    result = [*alias, rest]
+                if rest in _HANDLE_SUFFIXES or rest.isdigit():
+                    result = [*alias, rest] if rest else list(alias)  # "@BKNgoid", "@pln123", "@KementerianLH"
                 elif rest in self._collapsed_region:
                     result = [*alias, *self._collapsed_region[rest]]
                 else:

@@ -43,6 +43,7 @@ def names(ex, text, **kw):
          "Pusat Pelayanan Terpadu Pemberdayaan Perempuan dan Anak Kota Kupang"),
         ("tolong @dinsos_manado cek data kami", "dinsos_manado", "Dinas Sosial Kota Manado"),
         ("@pemkabpandeglang jalan rusak", "pemkabpandeglang", "Pemerintah Kabupaten Pandeglang"),
+        ("tanya @KementerianLH soal limbah", "KementerianLH", "Kementerian Lingkungan Hidup"),
         ("Puskesmas Kenali Besar tutup hari Sabtu", "Puskesmas Kenali Besar",
          "Pusat Kesehatan Masyarakat Kenali Besar"),
         ("Dishub Jabar memasang rambu", "Dishub Jabar", "Dinas Perhubungan Provinsi Jawa Barat"),
