@@ -295,6 +295,26 @@ class LoadResult:
         return self.ok / self.wall_s if self.wall_s else 0.0
 
 
+async def _answered(client: Client, res: LoadResult, method: str, target: str, body: bytes | None,
+                    timeout: float) -> bool:
+    """Send one request; True when it was answered 200 with JSON in time, else counted in ``res``."""
+    try:
+        status, data = await asyncio.wait_for(client.request(method, target, body), timeout=max(timeout, 0.001))
+        if status != 200:
+            res.errors += 1
+            return False
+        json.loads(data)
+    except TimeoutError:
+        res.timeouts += 1
+        return False
+    except Exception as exc:  # noqa: BLE001 - any other failure is an error of this request
+        if not res.errors:
+            _log(f"{res.label}: first error: {exc!r}")
+        res.errors += 1
+        return False
+    return True
+
+
 async def _open_loop(port: int, label: str, method: str, target: str, bodies: Sequence[bytes | None],
                      rate: float, duration_s: float, server: Server) -> LoadResult:
     """Constant-arrival-rate load: request i is due at start + i / rate, whatever happened before it."""
@@ -307,21 +327,8 @@ async def _open_loop(port: int, label: str, method: str, target: str, bodies: Se
     async def one(i: int, due: float) -> None:
         nonlocal last_done
         res.send_lag_s.append(time.perf_counter() - due)
-        try:
-            remaining = due + REQUEST_TIMEOUT_S - time.perf_counter()
-            status, data = await asyncio.wait_for(client.request(method, target, bodies[i % len(bodies)]),
-                                                  timeout=max(remaining, 0.001))
-            if status != 200:
-                res.errors += 1
-                return
-            json.loads(data)
-        except TimeoutError:
-            res.timeouts += 1
-            return
-        except Exception as exc:  # noqa: BLE001 - any other failure is an error of this request
-            if not res.errors:
-                _log(f"{label}: first error: {exc!r}")
-            res.errors += 1
+        remaining = due + REQUEST_TIMEOUT_S - time.perf_counter()
+        if not await _answered(client, res, method, target, bodies[i % len(bodies)], remaining):
             return
         now = time.perf_counter()
         res.latencies_s.append(now - due)
@@ -372,20 +379,8 @@ async def _closed_loop(port: int, label: str, bodies: Sequence[bytes], connectio
             if t0 > deadline:
                 return
             res.sent += 1
-            try:
-                status, data = await asyncio.wait_for(client.request("POST", "/v1/analyze", bodies[i % len(bodies)]),
-                                                      timeout=REQUEST_TIMEOUT_S * 5)
-                if status != 200:
-                    res.errors += 1
-                    continue
-                json.loads(data)
-            except TimeoutError:
-                res.timeouts += 1
-                continue
-            except Exception:  # noqa: BLE001 - any other failure is an error of this request
-                res.errors += 1
-                continue
-            res.latencies_s.append(time.perf_counter() - t0)
+            if await _answered(client, res, "POST", "/v1/analyze", bodies[i % len(bodies)], REQUEST_TIMEOUT_S * 5):
+                res.latencies_s.append(time.perf_counter() - t0)
 
     await asyncio.gather(*(worker(k) for k in range(connections)))
     client.close()

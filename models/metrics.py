@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from pilah.models.sector_model import decide_row, threshold_array
+
 __all__ = ["evaluate_decisions", "format_report", "tune_thresholds", "decide_all"]
 
 
@@ -28,19 +30,14 @@ def label_matrix(labels: Sequence[Sequence[str]], classes: Sequence[str]) -> np.
 def decide_all(
     proba: np.ndarray, classes: Sequence[str], thresholds: dict[str, float], abstain_t: float, abstain: str
 ) -> tuple[list[str], list[list[str]]]:
-    """Primary label and label set for each row of probabilities (same rule as ``SectorModel.decide``)."""
+    """Primary label and label set for each row of probabilities (``SectorModel.decide``'s rule)."""
     primary: list[str] = []
     sets: list[list[str]] = []
-    t = np.array([thresholds.get(c, 0.5) for c in classes])
+    t = threshold_array(classes, thresholds)
     for row in proba:
-        best = int(np.argmax(row))
-        if row[best] < abstain_t:
-            primary.append(abstain)
-            sets.append([])
-            continue
-        chosen = [classes[best]] + [classes[int(i)] for i in np.flatnonzero(row >= t) if i != best]
-        primary.append(classes[best])
-        sets.append(chosen)
+        order, chosen = decide_row(row, t, abstain_t)
+        primary.append(classes[chosen[0]] if chosen else abstain)
+        sets.append([classes[i] for i in chosen])
     return primary, sets
 
 

@@ -27,7 +27,22 @@ from sklearn.svm import LinearSVC
 
 from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, CharTfidfVectorizer, TextPreprocessor
 
-__all__ = ["SectorModel", "Decision", "build_pipeline", "build_head"]
+__all__ = ["SectorModel", "Decision", "build_pipeline", "build_head", "decide_row", "threshold_array"]
+
+
+def threshold_array(labels: Sequence[str], thresholds: dict[str, float]) -> np.ndarray:
+    return np.array([thresholds.get(lab, 0.5) for lab in labels])
+
+
+def decide_row(proba: np.ndarray, thresholds: np.ndarray, abstain_threshold: float) -> tuple[np.ndarray, list[int]]:
+    """The decision rule, used by serving and by evaluation alike: sectors ranked best first, and the chosen
+    ones (indices): none when the best is below ``abstain_threshold``, else the best plus every other sector
+    over its own threshold."""
+    order = np.argsort(-proba, kind="stable")
+    best = int(order[0])
+    if proba[best] < abstain_threshold:
+        return order, []
+    return order, [best] + [int(i) for i in order[1:] if proba[i] >= thresholds[i]]
 
 
 def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
@@ -140,15 +155,12 @@ class SectorModel:
         return self.proba_prepared(self.prepare(texts))
 
     def decide(self, proba: np.ndarray) -> Decision:
-        order = np.argsort(-proba, kind="stable")
+        order, chosen = decide_row(proba, threshold_array(self.labels, self.thresholds), self.abstain_threshold)
         ranking = [(self.labels[i], float(proba[i])) for i in order]
         best, best_p = ranking[0]
-        if best_p < self.abstain_threshold:
+        if not chosen:
             return Decision(self.abstain_label, 1.0 - best_p, [], ranking)
-        chosen = [best] + [
-            lab for lab, p in ranking[1:] if p >= self.thresholds.get(lab, 0.5)
-        ]
-        return Decision(best, best_p, chosen, ranking)
+        return Decision(best, best_p, [self.labels[i] for i in chosen], ranking)
 
     def predict(self, texts: Sequence[str]) -> list[Decision]:
         return [self.decide(row) for row in self.predict_proba(texts)]

@@ -17,7 +17,6 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 from pilah.corpus.records import Example
@@ -112,7 +111,7 @@ def train_model(
     oof = np.zeros((len(train), len(classes)))
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (tr, va) in enumerate(skf.split(Xp, strata), 1):
-        head = clone(build_head(seed=seed, C=C))
+        head = build_head(seed=seed, C=C)
         head.fit(Xp[tr], Y[tr])
         oof[va] = head.predict_proba(Xp[va])
         say(f"  fold {k}/{folds} done")

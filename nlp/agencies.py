@@ -32,7 +32,7 @@ from typing import Any
 
 from pilah.nlp.tokenize import Tokens, tokenize
 
-__all__ = ["AgencyExtractor", "Body", "Gazetteer", "Region", "Unit"]
+__all__ = ["AgencyExtractor", "Body", "Gazetteer", "Region", "Unit", "squash_name"]
 
 LEVEL_WORDS = {
     "kabupaten": "kabupaten", "kab": "kabupaten", "kabupatan": "kabupaten",
@@ -104,6 +104,8 @@ class Unit:
     variants: tuple[str, ...] = ()  # official names used by some regions, kept as the name when written
     region_required: tuple[str, ...] = ()  # generic aliases that are an agency only with a region
     bare: bool = False  # named by its kind alone ("lapor ke polsek") it still counts as a mention
+    region_fallback: bool = False  # a local office that, without a name, takes a region ("RSUD Kab. X")
+    brand_names: bool = False  # a brand may stand before the region ("Perumda Air Minum Tirta Alam Kota X")
 
 
 @dataclass
@@ -129,7 +131,8 @@ class _Hit:
     weak: bool = False  # a region spelled like an ordinary word, lowercase: only trusted right after a unit
 
 
-def _squash(name: str) -> str:
+def squash_name(name: str) -> str:
+    """A name without case, spaces and punctuation: "Palangka Raya" and "Palangkaraya" compare equal."""
     return "".join(c for c in name.casefold() if c.isalnum())
 
 
@@ -463,13 +466,13 @@ class AgencyExtractor:
         if index is None:
             index = {}
             for r in self.gazetteer.regions:
-                index.setdefault(_squash(r.name), r)
-                index.setdefault(_squash(r.full_name), r)
+                index.setdefault(squash_name(r.name), r)
+                index.setdefault(squash_name(r.full_name), r)
             for key, regions in self._by_bare.items():
                 if len(regions) == 1:
-                    index.setdefault(_squash(" ".join(key)), regions[0])
+                    index.setdefault(squash_name(" ".join(key)), regions[0])
             self.__dict__["_hint_index"] = index
-        return index.get(_squash(hint))
+        return index.get(squash_name(hint))
 
     def _agencies(
         self, toks: Tokens, words: list[str], hits: list[_Hit], regions: list[dict[str, Any]],
@@ -535,13 +538,12 @@ class AgencyExtractor:
         end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
         region: Region | None = None
         inferred = False
-        place: str | None = None
         if "local" in unit.levels:
             place, place_end = self._place_after(toks, words, end)
             if place is None:
                 place, place_end = self._known_place_after(toks, words, end)
             if place is not None:
-                if " ".join(words[h.start : h.end]) in self._place_words(unit):
+                if written in self._lower_set(unit.place_words, None):
                     return None, place_end  # "warga Kecamatan Kodi": a place, not the office
                 name, level_out = self._unit_name(unit, None, place)
                 return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out, None,
@@ -564,30 +566,27 @@ class AgencyExtractor:
                 m["_used"] = True
                 m.update(self._region_fields(region))
                 break
-            brand = unit.kind == "bumd" and words[j].isalpha() and toks.is_capitalised(j) and j - end < 3
+            brand = unit.brand_names and words[j].isalpha() and toks.is_capitalised(j) and j - end < 3
             if not brand and (words[j] not in CONNECTORS
                               or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS)):
                 break
             if words[j] in LEVEL_WORDS:
                 level = LEVEL_WORDS[words[j]]
             j += 1
-        if region is None and written in {a.lower() for a in unit.region_required}:
+        if region is None and written in self._lower_set(unit.region_required, None):
             return None, end  # "pemerintah daerah" in general, not one office
-        if "local" in unit.levels and unit.kind != "rumah_sakit" and not unit.bare:
-            # "kelurahan di Padang": an office known by its kind in a city, not a named office.
+        if "local" in unit.levels and not unit.bare and (region is None or not unit.region_fallback):
+            # "ke puskesmas", "kelurahan di Padang": an office known by its kind, not one we can name; a
+            # mention linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
             return None, end
-        if region is None and place is None and "local" in unit.levels and not unit.bare:
-            # "ke puskesmas", "di kecamatan": an office of that kind, but not one we can name; a mention
-            # linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
-            return None, end
-        if region is None and place is None and "{bare}" in unit.template:
+        if region is None and "{bare}" in unit.template:
             # "Pengadilan Agama Watampone", "Polres Pelabuhan Tanjung Priok": a town, not a regency.
             town, town_end = self._place_after(toks, words, end)
             if town is not None:
                 name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town)
                 return self._mention(toks, h.start, town_end, name, unit.acronym, unit.kind, "lokal", None, False,
                                      unit.sectors), town_end
-        if region is None and place is None and "local" not in unit.levels:
+        if region is None and "local" not in unit.levels:
             pool = doc_provinces if unit.levels == ("provinsi",) else doc_regions
             if hint is not None:
                 pool = {c for c in doc_regions | doc_provinces if self._regions[c].level == hint}
@@ -600,14 +599,10 @@ class AgencyExtractor:
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
-        name, level_out = self._unit_name(unit, region, place)
+        name, level_out = self._unit_name(unit, region, None)
         mention = self._mention(toks, h.start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)
         return mention, end
-
-    @staticmethod
-    def _place_words(unit: Unit) -> set[str]:
-        return {w.lower() for w in unit.place_words}
 
     def _unit_name(self, unit: Unit, region: Region | None, place: str | None) -> tuple[str, str | None]:
         if place is not None:

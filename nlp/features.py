@@ -24,10 +24,15 @@ from pilah.nlp.lexicon import Lexicon
 from pilah.nlp.normalize import Normalizer
 from pilah.nlp.stem import Stemmer
 
-__all__ = ["NORMALIZED", "STEMMED", "CharNgrams", "CharTfidfVectorizer", "TextPreprocessor"]
+__all__ = ["NORMALIZED", "STEMMED", "CharNgrams", "CharTfidfVectorizer", "TextPreprocessor", "compose_text"]
 
 NORMALIZED = 0
 STEMMED = 1
+
+
+def compose_text(title: str | None, text: str) -> str:
+    """What the classifier reads for a document: headline and body. Training and serving both call this."""
+    return f"{title}.\n{text}" if title else text
 
 
 class TextPreprocessor(TransformerMixin, BaseEstimator):

@@ -48,15 +48,6 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ .-]?\d{2,5}){1,3}(?!\d)"
     r"|(?<![\w])\(?0\d{2,3}\)?[ .-]?\d{3,4}[ .-]?\d{2,5}(?!\d)"
 )
-_RUPIAH = re.compile(
-    r"\brp\.?\s?\d[\d.,]*(?:\s?(?:rb|ribu|k|jt|juta|m|miliar|milyar|t|triliun)\b)?"
-    r"|\b\d[\d.,]*\s?(?:rb|ribu|jt|juta|jeti|miliar|milyar|triliun)\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
-_REDUP_DASH = re.compile(r"\b([^\W\d_]{2,})-\1\b", re.IGNORECASE)
-_REDUP_TWO = re.compile(r"\b([^\W\d_]{2,})2\b")
 _TOKEN = re.compile(r"__[a-z]+__|[^\W\d_]+")
 # Steps 3 and 4 in one scan of the text (each separate pass cost ~100 us on a news article): reduplication
 # ("anak2", "anak-anak"), money, numbers and elongated letters, told apart by the group that matched.
@@ -81,6 +72,8 @@ def _shape(m: re.Match[str]) -> str:
     if m.group("num"):
         return " __num__ "
     return m.group("ch")
+
+
 _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”()]+")
 _DIGIT = re.compile(r"\d")
 

@@ -95,13 +95,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     static = Path(str(resources.files("pilah.service").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
 
+    index_html = (static / "index.html").read_text(encoding="utf-8")
+
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return HTMLResponse(render_docs(app.openapi()))
+        return HTMLResponse(render_docs(app.openapi()))  # app.openapi() builds the schema once and caches it
 
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
-        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+        return HTMLResponse(index_html)
 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 

@@ -12,13 +12,13 @@ import csv
 import glob
 import gzip
 import io
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from pilah.nlp.errors import DataError
+from pilah.service.jsonl import decode_json_line
 
 __all__ = ["RawRow", "ShardSpec", "find_inputs", "plan_shards", "read_shard"]
 
@@ -140,30 +140,14 @@ def _jsonl_rows(spec: ShardSpec) -> Iterator[RawRow]:
         for i in range(spec.n_rows):
             raw = fh.readline()
             row = spec.start_row + i + 1
-            try:
-                line = raw.decode("utf-8").lstrip("\ufeff")
-            except UnicodeDecodeError as exc:
-                yield RawRow(row, None, ("invalid_utf8", f"byte {exc.start} is not UTF-8; re-encode the file"))
-                continue
-            if not line.strip():
-                yield RawRow(row, None, ("invalid_json", "empty line; one JSON object per line"))
-                continue
-            try:
-                obj = json.loads(line, parse_constant=_reject_constant)
-            except json.JSONDecodeError as exc:
-                yield RawRow(row, None, ("invalid_json", f"invalid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            except (ValueError, RecursionError) as exc:  # huge numbers, NaN, absurd nesting
-                yield RawRow(row, None, ("invalid_json", f"invalid JSON ({str(exc)[:120]})"))
+            obj, error = decode_json_line(raw)
+            if error is not None:
+                yield RawRow(row, None, error)
                 continue
             if not isinstance(obj, dict):
                 yield RawRow(row, None, ("not_an_object", "each line must be a JSON object"))
                 continue
             yield RawRow(row, obj)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _has_surrogates(values: Any) -> bool:

@@ -34,10 +34,8 @@ def load_analyzer(model_dir: Path | None = None) -> Any:
 
 
 def _load_extractor() -> Any:
-    try:
-        from pilah.corpus.gazetteer import load_extractor
-    except ImportError:  # agency extraction not installed in this build
-        return None
+    from pilah.corpus.gazetteer import load_extractor
+
     return load_extractor()
 
 
@@ -93,22 +91,11 @@ def _parse_line(
     raw: bytes, *, max_chars: int, parse: Callable[..., Any]
 ) -> tuple[Any, Any]:
     from pilah.models.analysis import valid_id
+    from pilah.service.jsonl import decode_json_line
 
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, InputError(
-            f"The line is not valid UTF-8 (byte {exc.start}); re-encode the input as UTF-8.", code="invalid_utf8"
-        )
-    line = line.lstrip("\ufeff")  # a byte-order mark some editors put at the start of a file
-    if not line.strip():
-        return None, InputError("Empty line; send one JSON object per line.", code="invalid_json")
-    try:
-        obj = json.loads(line, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        return None, InputError(f"Invalid JSON ({exc.msg} at column {exc.colno}).", code="invalid_json")
-    except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, NaN, nesting 100,000 deep
-        return None, InputError(f"Invalid JSON ({str(exc)[:120]}).", code="invalid_json")
+    obj, error = decode_json_line(raw)
+    if error is not None:
+        return None, InputError(error[1], code=error[0])
     doc_id = obj.get("id") if isinstance(obj, dict) else None
     if not valid_id(doc_id):
         doc_id = None
@@ -116,10 +103,6 @@ def _parse_line(
         return doc_id, parse(obj, max_chars=max_chars)
     except InputError as exc:
         return doc_id, exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _read_user_data(
@@ -245,7 +228,7 @@ def evaluate_job(
 
     model = load_model(model_dir or default_model_dir())
     tax_dict = model.meta.get("taxonomy")
-    taxonomy: Taxonomy = load_taxonomy() if tax_dict is None else _taxonomy_from_meta(tax_dict)
+    taxonomy: Taxonomy = load_taxonomy() if tax_dict is None else Taxonomy.from_dict(tax_dict)
     if data:
         examples = _read_user_data(
             data, taxonomy=taxonomy, skip_invalid=skip_invalid,
@@ -265,17 +248,6 @@ def evaluate_job(
     metrics = evaluate_decisions([list(ex.labels) for ex in examples], primary, sets, model.labels,
                                  model.abstain_label)
     return format_report(metrics, f"{model.name} {model.version} on {what}")
-
-
-def _taxonomy_from_meta(d: dict[str, Any]) -> Any:
-    from pilah.corpus.taxonomy import Sector, Taxonomy
-
-    return Taxonomy(
-        name=d["name"], version=int(d["version"]), abstain=d["abstain"],
-        sectors=tuple(
-            Sector(s["id"], s["name"], s["gloss"], s["scope"], tuple(s["agencies"])) for s in d["sectors"]
-        ),
-    )
 
 
 def serve_job(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from pilah.models.analysis import is_valid_unicode
 from pilah.service.deps import FeedbackDep, HolderDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import FeedbackIn, FeedbackOut
@@ -18,10 +19,8 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 async def feedback(body: FeedbackIn, store: FeedbackDep, holder: HolderDep) -> dict[str, Any]:
     if not body.text.strip():
         raise ApiError("empty_text", "\"text\" is empty; send the document text being corrected.")
-    try:
-        body.text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ApiError("invalid_utf8", "The text contains an unpaired surrogate; fix its encoding.") from None
+    if not is_valid_unicode(body.text):
+        raise ApiError("invalid_utf8", "The text contains an unpaired surrogate; fix its encoding.")
     model = holder.current.model
     known = set(model.labels) | {model.abstain_label}
     unknown = [lab for lab in body.labels if lab not in known]
