@@ -97,6 +97,40 @@ def pilah_full(model_dir: Path) -> tuple[Callable[[Sequence[str]], object], Call
     return full, extract
 
 
+def stage_rates(model_dir: Path, texts: Sequence[str]) -> list[tuple[str, float]]:
+    """docs/s of each stage of the full analysis, and of the naive pipeline's stemming step alone."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    from pilah.service.jobs import load_analyzer
+
+    analyzer = load_analyzer(model_dir)
+    model = analyzer.model
+    prepared = model.prepare(texts)
+    stemmer = StemmerFactory().create_stemmer()
+    return [
+        ("normalise + stem (Pilah)", _rate(lambda t: model.prepare(t), texts)),
+        ("features + classifier (Pilah)", _rate(lambda t: model.proba_prepared(prepared), texts)),
+        ("agencies + regions (Pilah)", _rate(lambda t: [analyzer.extractor.extract(x) for x in t], texts)),
+        ("whole-text Sastrawi stem (naive)", _rate(lambda t: [stemmer.stem(x) for x in t], texts)),
+    ]
+
+
+def import_times(runs: int = 3) -> list[tuple[str, float]]:
+    """Seconds to start Python and import each heavy dependency, each in a fresh process (median)."""
+    out = []
+    for label, code in (("python alone", "pass"), ("scikit-learn (sklearn.base)", "import sklearn.base"),
+                        ("skops.io", "import skops.io"), ("spaCy", "import spacy"),
+                        ("gazetteer + extractor build", "from pilah.corpus.gazetteer import load_extractor; "
+                                                        "load_extractor()")):
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        out.append((label, statistics.median(times)))
+    return out
+
+
 def cold_start(model_dir: Path, runs: int = 5) -> float:
     exe = Path(sys.executable).with_name("pilah")
     line = json.dumps({"text": "KTP saya belum jadi di Dukcapil Sarolangun"}) + "\n"
@@ -177,12 +211,19 @@ def main() -> None:
         print(f"{name}: naive {b:,.0f} docs/s, pilah full {f:,.0f} docs/s ({f / b:.2f}x), extraction {e:,.0f}")
     cold = cold_start(model_dir)
     print(f"cold start {cold:.2f} s")
+    stages = stage_rates(model_dir, complaints)
+    imports = import_times()
 
     today = datetime.now(UTC).strftime("%Y-%m-%d")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
     lines = [
         "# Benchmarks",
         "",
-        f"Command: `make bench` (`python bench/run.py`). Machine: {machine()}. Date: {today}.",
+        f"Command: `make bench` (`python bench/run.py`). Machine: {machine()}. Date: {today}. Commit: {commit}.",
         "Single process, one core busy. Each figure is the best of 3 timed passes after a warm-up pass over the",
         "same texts (caches warm). Texts are drawn from the shipped corpus; news-size texts are ~400-word",
         "concatenations of news texts.",
@@ -202,6 +243,19 @@ def main() -> None:
         "",
         "Cold start (fresh `pilah analyze` process answering one line: start, imports, model load, answer),",
         f"median of 5: **{cold:.2f} s** (target < 1.5 s).",
+        "",
+        "Where the time goes, complaint-size texts (same run, best of 3 passes after a warm-up):",
+        "",
+        "| stage | docs/s | us per document |",
+        "|---|---:|---:|",
+        *[f"| {name} | {rate:,.0f} | {1e6 / rate:,.0f} |" for name, rate in stages],
+        "",
+        "Where the cold start goes (a fresh `python -c ...` per line, median of 3; each line includes starting",
+        "Python and the imports it pulls in, so lines overlap):",
+        "",
+        "| import | seconds |",
+        "|---|---:|",
+        *[f"| {name} | {sec:.2f} |" for name, sec in imports],
         "",
     ]
     lines += agency_quality_section()
