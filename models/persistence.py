@@ -1,10 +1,15 @@
-"""A trained model is a directory: ``pipeline.skops`` + ``meta.json`` + ``MODEL_CARD.md``.
+"""A trained model is a directory: ``head.npz`` + ``pipeline_data.json`` + ``pipeline.skops`` + ``meta.json``
++ ``MODEL_CARD.md``.
 
-The fitted pipeline is stored with skops, whose format does not execute code on load (unlike pickle/joblib):
-loading accepts only the object types listed in :data:`TRUSTED_PREFIXES` and refuses anything else. Every
-file's SHA-256 is recorded in ``meta.json`` and checked before loading, and the scikit-learn version the model
-was saved with must match the installed one (major.minor), because fitted estimators are not guaranteed to
-survive a version change.
+Serving loads the inference form (:class:`~pilah.nlp.linear.LinearHead`): NumPy arrays in ``head.npz``
+(loaded with ``allow_pickle=False``) and the vocabularies and lexicon as JSON. Neither format can execute code,
+and neither needs scikit-learn, which keeps a cold start within its budget. The fitted scikit-learn pipeline
+is kept too, in skops format (which also does not execute code on load: :func:`load_pipeline` accepts only the
+object types in :data:`TRUSTED_PREFIXES`), for inspection and as the reference the head is tested against.
+
+Every file's SHA-256 is recorded in ``meta.json`` and checked before loading, and the scikit-learn version the
+model was saved with must match the installed one (major.minor): the head's numbers were checked against that
+version's pipeline at training time, and the pipeline itself is not guaranteed to survive a version change.
 """
 
 from __future__ import annotations
@@ -14,24 +19,32 @@ import json
 import os
 import shutil
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import sklearn
-import skops.io as sio
+import numpy as np
 
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
+from pilah.nlp.features import Preprocessor
+from pilah.nlp.linear import LinearHead
 
-__all__ = ["save_model", "load_model", "FORMAT_VERSION", "PIPELINE_FILE", "META_FILE", "CARD_FILE"]
+__all__ = [
+    "save_model", "load_model", "load_pipeline", "FORMAT_VERSION", "PIPELINE_FILE", "HEAD_FILE", "META_FILE",
+    "CARD_FILE",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PIPELINE_FILE = "pipeline.skops"
+HEAD_FILE = "head.npz"
 DATA_FILE = "pipeline_data.json"
 META_FILE = "meta.json"
 CARD_FILE = "MODEL_CARD.md"
 # Types a Pilah pipeline is made of. Anything else in a model file is refused.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "pilah.nlp.", "builtins.", "collections.")
+TRUSTED_PREFIXES = (
+    "sklearn.", "numpy.", "scipy.sparse.", "pilah.nlp.", "pilah.models.pipeline.", "builtins.", "collections.",
+)
 
 
 def _sha256(path: Path) -> str:
@@ -78,6 +91,10 @@ def _attach_data(pipeline: Any, data: dict[str, Any]) -> None:
 
 def save_model(model: SectorModel, out_dir: str | Path, *, card: str | None = None) -> Path:
     """Write the model directory atomically (a temporary sibling directory renamed into place)."""
+    import skops.io as sio
+
+    if model.pipeline is None:
+        raise ValueError("save_model needs the fitted scikit-learn pipeline (a model from train_model)")
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -88,6 +105,13 @@ def save_model(model: SectorModel, out_dir: str | Path, *, card: str | None = No
         finally:
             _attach_data(model.pipeline, data)
         (tmp / DATA_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        head = model.head
+        with (tmp / HEAD_FILE).open("wb") as fh:
+            np.savez(
+                fh, word_idf=head.idf[: head.n_words], char_idf=head.idf[head.n_words :], weights=head.weights,
+                intercepts=head.intercepts, sigmoid_a=head.sigmoid_a, sigmoid_b=head.sigmoid_b,
+                char_ngram_range=np.array(head.char_ngram_range),
+            )
         if card is not None:
             (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         meta = dict(model.meta)
@@ -129,6 +153,13 @@ def read_meta(model_dir: str | Path) -> dict[str, Any]:
     return meta
 
 
+def _installed(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def check_compatible(meta: dict[str, Any]) -> None:
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelIncompatibleError(
@@ -136,7 +167,7 @@ def check_compatible(meta: dict[str, Any]) -> None:
             "retrain it with `pilah train`."
         )
     saved = str(meta.get("versions", {}).get("scikit-learn", ""))
-    here = sklearn.__version__
+    here = _installed("scikit-learn")  # the version, without importing scikit-learn (a second of start-up)
     if saved.split(".")[:2] != here.split(".")[:2]:
         raise ModelIncompatibleError(
             f"The model was saved with scikit-learn {saved or 'unknown'} but {here} is installed. "
@@ -144,14 +175,14 @@ def check_compatible(meta: dict[str, Any]) -> None:
         )
 
 
-def load_model(model_dir: str | Path) -> SectorModel:
-    """Load and validate a model directory; raises a :class:`ModelError` subclass that says what to do."""
-    model_dir = Path(model_dir)
+def _verified(model_dir: Path) -> dict[str, Any]:
+    """meta.json of a model directory whose files all match their recorded checksums."""
     meta = read_meta(model_dir)
     check_compatible(meta)
     files: dict[str, str] = meta.get("files", {})
-    if PIPELINE_FILE not in files:
-        raise ModelIntegrityError(f"{model_dir}/{META_FILE} records no checksum for {PIPELINE_FILE}; retrain.")
+    for required in (HEAD_FILE, DATA_FILE, PIPELINE_FILE):
+        if required not in files:
+            raise ModelIntegrityError(f"{model_dir}/{META_FILE} records no checksum for {required}; retrain.")
     for name, digest in files.items():
         path = model_dir / name
         if not path.is_file():
@@ -161,6 +192,69 @@ def load_model(model_dir: str | Path) -> SectorModel:
                 f"{path} does not match the checksum recorded in {META_FILE}: the file was changed or "
                 "corrupted. Copy the model directory again or retrain it."
             )
+    return meta
+
+
+def _read_data(model_dir: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((model_dir / DATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelIntegrityError(f"{model_dir / DATA_FILE} is unreadable ({exc}); retrain.") from exc
+    return data
+
+
+def _read_head(model_dir: Path, data: dict[str, Any]) -> LinearHead:
+    path = model_dir / HEAD_FILE
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return LinearHead(
+                word_terms=data["vocabulary"]["words"], char_terms=data["vocabulary"]["chars"],
+                word_idf=arrays["word_idf"], char_idf=arrays["char_idf"], weights=arrays["weights"],
+                intercepts=arrays["intercepts"], sigmoid_a=arrays["sigmoid_a"], sigmoid_b=arrays["sigmoid_b"],
+                char_ngram_range=(int(arrays["char_ngram_range"][0]), int(arrays["char_ngram_range"][1])),
+            )
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ModelIntegrityError(f"{path} is not a readable Pilah head ({exc}); retrain.") from exc
+
+
+def load_model(model_dir: str | Path, *, with_pipeline: bool = False) -> SectorModel:
+    """Load and validate a model directory; raises a :class:`ModelError` subclass that says what to do.
+
+    ``with_pipeline`` also loads the scikit-learn pipeline (slow to import; not needed to predict).
+    """
+    model_dir = Path(model_dir)
+    meta = _verified(model_dir)
+    data = _read_data(model_dir)
+    if data.get("lexicon") is None:
+        raise ModelIntegrityError(f"{model_dir / DATA_FILE} has no lexicon; retrain.")
+    head = _read_head(model_dir, data)
+    if head.n_labels != len(meta["labels"]):
+        raise ModelIntegrityError(
+            f"{model_dir / HEAD_FILE} scores {head.n_labels} labels but {META_FILE} lists {len(meta['labels'])}; "
+            "retrain."
+        )
+    return SectorModel(
+        preprocessor=Preprocessor(data["lexicon"]),
+        head=head,
+        labels=list(meta["labels"]),
+        thresholds={k: float(v) for k, v in meta["thresholds"].items()},
+        abstain_threshold=float(meta["abstain_threshold"]),
+        abstain_label=str(meta["abstain_label"]),
+        meta=meta,
+        pipeline=_load_pipeline(model_dir, data) if with_pipeline else None,
+    )
+
+
+def load_pipeline(model_dir: str | Path) -> Any:
+    """The fitted scikit-learn pipeline of a model directory (skops; only trusted types are loaded)."""
+    model_dir = Path(model_dir)
+    _verified(model_dir)
+    return _load_pipeline(model_dir, _read_data(model_dir))
+
+
+def _load_pipeline(model_dir: Path, data: dict[str, Any]) -> Any:
+    import skops.io as sio
+
     pipe_path = model_dir / PIPELINE_FILE
     try:
         untrusted = sio.get_untrusted_types(file=pipe_path)
@@ -172,14 +266,5 @@ def load_model(model_dir: str | Path) -> SectorModel:
             f"{pipe_path} contains types Pilah does not trust: {foreign}. Only load models you trained."
         )
     pipeline = sio.load(pipe_path, trusted=untrusted)
-    data_path = model_dir / DATA_FILE
-    if data_path.is_file():
-        _attach_data(pipeline, json.loads(data_path.read_text(encoding="utf-8")))
-    return SectorModel(
-        pipeline=pipeline,
-        labels=list(meta["labels"]),
-        thresholds={k: float(v) for k, v in meta["thresholds"].items()},
-        abstain_threshold=float(meta["abstain_threshold"]),
-        abstain_label=str(meta["abstain_label"]),
-        meta=meta,
-    )
+    _attach_data(pipeline, data)
+    return pipeline

@@ -1,8 +1,8 @@
-"""The sector classifier: a fitted scikit-learn pipeline plus its labels, thresholds and metadata.
+"""The sector classifier as served: preprocessor, linear head, labels, thresholds and metadata.
 
-The pipeline is ``TextPreprocessor -> ColumnTransformer(word n-grams on stems, char n-grams on normalised
-text) -> one-vs-rest calibrated linear SVM``. Each sector gets an independent calibrated probability, so a text
-can carry several sectors. Decision rule (thresholds tuned on out-of-fold predictions, stored in ``meta.json``):
+The head is the inference form of the fitted scikit-learn pipeline (``models/pipeline.py``): each sector gets
+an independent calibrated probability, so a text can carry several sectors. Decision rule (thresholds tuned
+on out-of-fold predictions, stored in ``meta.json``):
 
 - if the best probability is below ``abstain_threshold``, no label: the primary sector is the abstain label;
 - otherwise the labels are the best sector plus every other sector whose probability passes its own threshold.
@@ -15,19 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit
-from sklearn import config_context
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
-from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, CharTfidfVectorizer, TextPreprocessor
+from pilah.nlp.features import Preprocessor
+from pilah.nlp.linear import LinearHead
 
-__all__ = ["SectorModel", "Decision", "build_pipeline", "build_head", "decide_row", "threshold_array"]
+__all__ = ["SectorModel", "Decision", "decide_row", "threshold_array"]
 
 
 def threshold_array(labels: Sequence[str], thresholds: dict[str, float]) -> np.ndarray:
@@ -45,39 +37,6 @@ def decide_row(proba: np.ndarray, thresholds: np.ndarray, abstain_threshold: flo
     return order, [best] + [int(i) for i in order[1:] if proba[i] >= thresholds[i]]
 
 
-def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
-    """Features and classifier: everything after the text preprocessor (fitted per CV fold)."""
-    features = ColumnTransformer(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=2,
-                    sublinear_tf=True, dtype=np.float32,
-                ),
-                STEMMED,
-            ),
-            (
-                "chars",
-                CharTfidfVectorizer(
-                    analyzer=CharNgrams((3, 5)), lowercase=False, min_df=3,
-                    sublinear_tf=True, max_features=150_000, dtype=np.float32,
-                ),
-                NORMALIZED,
-            ),
-        ],
-        sparse_threshold=1.0,
-    )
-    svm = LinearSVC(C=C, class_weight="balanced", random_state=seed)
-    clf = OneVsRestClassifier(CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False))
-    return Pipeline([("features", features), ("clf", clf)])
-
-
-def build_pipeline(lexicon: dict[str, Any], *, seed: int, C: float = 0.5) -> Pipeline:
-    head = build_head(seed=seed, C=C)
-    return Pipeline([("prep", TextPreprocessor(lexicon=lexicon)), *head.steps])
-
-
 @dataclass(frozen=True)
 class Decision:
     label: str
@@ -88,12 +47,20 @@ class Decision:
 
 @dataclass
 class SectorModel:
-    pipeline: Pipeline
+    """What serving needs: the preprocessor, the linear head, labels and thresholds (no scikit-learn).
+
+    ``pipeline`` is the fitted scikit-learn pipeline when the model was trained in this process or loaded with
+    ``pilah.models.persistence.load_pipeline``; the reference the head is tested against.
+    """
+
+    preprocessor: Preprocessor
+    head: LinearHead
     labels: list[str]
     thresholds: dict[str, float]
     abstain_threshold: float
     abstain_label: str
     meta: dict[str, Any] = field(default_factory=dict)
+    pipeline: Any = None
 
     @property
     def name(self) -> str:
@@ -103,53 +70,19 @@ class SectorModel:
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
 
-    def prepare(self, texts: Sequence[str]) -> np.ndarray:
-        return self.pipeline.named_steps["prep"].transform(texts)
+    def prepare(self, texts: Sequence[str]) -> list[tuple[str, str]]:
+        """Rows of (normalised text, stems): the one preprocessing path of training and serving."""
+        return self.preprocessor.prepare_all(texts)
 
-    def _linear(self) -> tuple[list[tuple[Any, Any]], np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """The fitted head as one linear layer: vectorisers, weights (F x L), intercepts, sigmoid a and b.
-
-        scikit-learn's one-vs-rest ``predict_proba`` validates the input once per sector (19 times), which
-        costs ~14 ms for a single document: too slow for real-time tagging. The same numbers come from one
-        sparse-dense product and the sigmoid calibration, computed here from the fitted estimators (equality
-        with scikit-learn's path is tested). None when the head is not of that shape.
-        """
-        if "_linear_parts" in self.__dict__:
-            return self.__dict__["_linear_parts"]
-        parts = None
-        try:
-            features = self.pipeline.named_steps["features"]
-            vecs = [(tr, col) for _, tr, col in features.transformers_ if tr not in ("drop", "passthrough")]
-            weights, intercepts, a, b = [], [], [], []
-            for est in self.pipeline.named_steps["clf"].estimators_:
-                (cal,) = est.calibrated_classifiers_
-                (sigmoid,) = cal.calibrators
-                weights.append(np.ravel(cal.estimator.coef_))
-                intercepts.append(float(np.ravel(cal.estimator.intercept_)[0]))
-                a.append(float(sigmoid.a_))
-                b.append(float(sigmoid.b_))
-            parts = (vecs, np.column_stack(weights), np.array(intercepts), np.array(a), np.array(b))
-        except (AttributeError, ValueError, TypeError, KeyError):
-            parts = None
-        self.__dict__["_linear_parts"] = parts
-        return parts
-
-    def proba_prepared(self, prepared: np.ndarray) -> np.ndarray:
+    def proba_prepared(self, prepared: Sequence[tuple[str, str]] | np.ndarray) -> np.ndarray:
         """Per-sector probabilities, columns in ``self.labels`` order."""
-        linear = self._linear()
-        if linear is None:
-            X = self.pipeline.named_steps["features"].transform(prepared)
-            return self.pipeline.named_steps["clf"].predict_proba(X)
-        vecs, W, c, a, b = linear
-        # The vectorisers were fitted by us and are fed our own preprocessed strings: scikit-learn's
-        # per-call parameter and finiteness checks are a third of a single document's time.
-        with config_context(assume_finite=True, skip_parameter_validation=True):
-            X = sp.hstack([tr.transform(prepared[:, col]) for tr, col in vecs], format="csr")
-        return expit(-(a * (X @ W + c) + b))
+        return self.head.proba(prepared)
 
     def proba_sklearn(self, texts: Sequence[str]) -> np.ndarray:
-        """scikit-learn's own path (reference for the fast path)."""
-        return self.pipeline.predict_proba(texts)
+        """scikit-learn's own path (the reference for the head); needs the fitted pipeline."""
+        if self.pipeline is None:
+            raise ValueError("this model was loaded without its scikit-learn pipeline (see load_pipeline)")
+        return np.asarray(self.pipeline.predict_proba(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.proba_prepared(self.prepare(texts))
@@ -169,19 +102,6 @@ class SectorModel:
         """Terms that pushed ``label`` most for this text: tf-idf value x the linear model's weight."""
         if label not in self.labels:
             return []
-        prepared = self.prepare([text])
-        features = self.pipeline.named_steps["features"]
-        X = features.transform(prepared).tocsr()
-        est = self.pipeline.named_steps["clf"].estimators_[self.labels.index(label)]
-        coef = np.ravel(est.calibrated_classifiers_[0].estimator.coef_)
-        row = X.getrow(0)
-        contrib = row.data * coef[row.indices]
-        names = features.get_feature_names_out()
-        top = np.argsort(-contrib)[:k]
-        out: list[dict[str, float | str]] = []
-        for i in top:
-            if contrib[i] <= 0:
-                break
-            kind, _, term = str(names[row.indices[i]]).partition("__")
-            out.append({"term": term, "feature": kind, "weight": round(float(contrib[i]), 4)})
-        return out
+        (row,) = self.prepare([text])
+        top = self.head.contributions(row, self.labels.index(label))[:k]
+        return [{"term": term, "feature": kind, "weight": round(weight, 4)} for kind, term, weight in top]

@@ -30,8 +30,9 @@ from pilah.models.metrics import (
     label_matrix,
     tune_thresholds,
 )
-from pilah.models.sector_model import SectorModel, build_head, build_pipeline
-from pilah.nlp.errors import DataError
+from pilah.models.pipeline import build_head, build_pipeline, linear_head
+from pilah.models.sector_model import SectorModel
+from pilah.nlp.errors import DataError, ModelError
 
 __all__ = ["TrainResult", "train_model", "data_hash", "library_versions"]
 
@@ -143,6 +144,8 @@ def train_model(
         "abstain_threshold": abstain_t,
     }
     model = SectorModel(
+        preprocessor=prep._preprocessor(),
+        head=linear_head(pipeline),
         pipeline=pipeline,
         labels=list(classes),
         thresholds=thresholds,
@@ -150,6 +153,8 @@ def train_model(
         abstain_label=abstain,
         meta=meta,
     )
+
+    _check_head(model, Xp[:200])
 
     test_metrics = None
     if test:
@@ -161,6 +166,15 @@ def train_model(
     meta["metrics_detail"] = {"cv": cv_metrics, "test": test_metrics}
     card = render_card(meta, cv_metrics, test_metrics, train, test)
     return TrainResult(model=model, card=card, cv_metrics=cv_metrics, test_metrics=test_metrics)
+
+
+def _check_head(model: SectorModel, prepared: np.ndarray) -> None:
+    """The served head must give scikit-learn's probabilities (it copies the fitted numbers)."""
+    ours = model.proba_prepared(prepared)
+    reference = model.pipeline[1:].predict_proba(prepared)
+    gap = float(np.max(np.abs(ours - reference))) if len(prepared) else 0.0
+    if gap > 1e-4:
+        raise ModelError(f"The exported linear head differs from the fitted pipeline by {gap:.2g}; this is a bug.")
 
 
 def _headline(m: dict[str, Any]) -> dict[str, Any]:

@@ -11,16 +11,19 @@ from pilah.nlp.errors import (
     ModelIntegrityError,
     PilahError,
 )
-from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
+from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, Preprocessor, compose_text
 from pilah.nlp.lexicon import AmbiguousRule, Lexicon
+from pilah.nlp.linear import LinearHead
 from pilah.nlp.normalize import PLACEHOLDERS, NormalizedText, Normalizer, mask_personal_data
 from pilah.nlp.stem import Stemmer
 
 __all__ = [
     "AmbiguousRule",
+    "CharNgrams",
     "DataError",
     "InputError",
     "Lexicon",
+    "LinearHead",
     "ModelError",
     "ModelIncompatibleError",
     "ModelIntegrityError",
@@ -31,6 +34,7 @@ __all__ = [
     "PilahError",
     "STEMMED",
     "Stemmer",
-    "TextPreprocessor",
+    "Preprocessor",
+    "compose_text",
     "mask_personal_data",
 ]

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from pilah.models.persistence import META_FILE, PIPELINE_FILE, load_model, save_model
+from pilah.models.persistence import HEAD_FILE, META_FILE, PIPELINE_FILE, load_model, load_pipeline, save_model
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
 
 
@@ -17,7 +17,7 @@ def model_copy(small_model_dir, tmp_path):
 
 
 def test_round_trip_gives_identical_predictions(small_model_dir, tmp_path):
-    model = load_model(small_model_dir)
+    model = load_model(small_model_dir, with_pipeline=True)
     save_model(model, tmp_path / "again")
     again = load_model(tmp_path / "again")
     texts = ["ktp belum jadi", "obat habis"]
@@ -31,11 +31,34 @@ def test_missing_model_says_how_to_build_one(tmp_path):
         load_model(tmp_path / "nothing")
 
 
-def test_tampered_file_is_refused(model_copy):
-    with (model_copy / PIPELINE_FILE).open("ab") as fh:
+@pytest.mark.parametrize("name", [PIPELINE_FILE, HEAD_FILE, "pipeline_data.json"])
+def test_tampered_file_is_refused(model_copy, name):
+    with (model_copy / name).open("ab") as fh:
         fh.write(b"x")
     with pytest.raises(ModelIntegrityError, match="checksum"):
         load_model(model_copy)
+    with pytest.raises(ModelIntegrityError, match="checksum"):
+        load_pipeline(model_copy)
+
+
+def test_saving_needs_the_fitted_pipeline(small_model_dir, tmp_path):
+    with pytest.raises(ValueError, match="pipeline"):
+        save_model(load_model(small_model_dir), tmp_path / "m")
+
+
+def test_model_with_foreign_types_in_its_pipeline_is_refused(model_copy):
+    import hashlib
+    from fractions import Fraction
+
+    import skops.io as sio
+
+    sio.dump({"foreign": Fraction(1, 3)}, model_copy / PIPELINE_FILE)
+    meta_path = model_copy / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["files"][PIPELINE_FILE] = hashlib.sha256((model_copy / PIPELINE_FILE).read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelIntegrityError, match="does not trust"):
+        load_pipeline(model_copy)
 
 
 def test_model_from_another_scikit_learn_is_refused(model_copy):
@@ -48,7 +71,7 @@ def test_model_from_another_scikit_learn_is_refused(model_copy):
 
 
 def test_save_replaces_an_existing_model_atomically(small_model_dir, tmp_path):
-    model = load_model(small_model_dir)
+    model = load_model(small_model_dir, with_pipeline=True)
     out = tmp_path / "m"
     save_model(model, out)
     save_model(model, out)

@@ -66,8 +66,28 @@ def test_too_few_texts_per_sector_is_a_clear_error(small_examples, small_taxonom
         train_model(few, taxonomy=small_taxonomy, folds=3)
 
 
-def test_fast_linear_path_equals_scikit_learns_predict_proba(small_model_dir):
-    model = load_model(small_model_dir)
-    texts = ["ktp belum jadi di dukcapil", "jembatan putus", "obat kosong", "kata yang tidak dikenal", ""]
-    assert model._linear() is not None
-    assert np.allclose(model.predict_proba(texts), model.proba_sklearn(texts), atol=1e-6)
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["ktp belum jadi di dukcapil", "jembatan putus", "obat kosong", "kata yang tidak dikenal", ""],
+        ["KTP KTP KTP ktp-el dukcapil dukcapil!!", "Jalan jalan jalan rusak rusak", "x"],
+    ],
+)
+def test_served_head_equals_scikit_learns_predict_proba(small_model_dir, texts):
+    model = load_model(small_model_dir, with_pipeline=True)
+    ours = model.predict_proba(texts)
+    assert np.allclose(ours, model.proba_sklearn(texts), atol=1e-5)
+    assert not np.allclose(ours[0], ours[1])  # a real comparison, not two constant rows
+
+
+def test_serving_loads_a_model_without_scikit_learn_or_skops(small_model_dir):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pilah.models.persistence import load_model; "
+        f"m = load_model({str(small_model_dir)!r}); m.predict(['ktp belum jadi']); "
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('sklearn', 'skops', 'scipy')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,64 +1,22 @@
 from __future__ import annotations
 
-import pickle
-
-import numpy as np
-import pytest
-
-from pilah.nlp.features import NORMALIZED, STEMMED, TextPreprocessor
+from pilah.nlp.features import Preprocessor, compose_text
 
 
-def test_transform_gives_normalised_and_stemmed_columns(lexicon):
-    prep = TextPreprocessor(lexicon=lexicon.to_params())
-    out = prep.fit(["x"]).transform(["Sy udh ngurus KTP di Dukcapil", "pembangunan jalan"])
-    assert out.shape == (2, 2)
-    assert out[0, NORMALIZED] == "saya sudah mengurus ktp di dukcapil"
-    assert "bangun" in out[1, STEMMED].split()
+def test_prepare_gives_normalised_text_and_stems(lexicon):
+    norm, stems = Preprocessor(lexicon.to_params()).prepare("Sy udh ngurus KTP di Dukcapil, pembangunan jalan")
+    assert norm.startswith("saya sudah mengurus ktp di dukcapil")
+    assert "bangun" in stems.split()
+    assert "di" not in stems.split()  # stop words never reach the word n-grams
 
 
-def test_preprocessor_is_deterministic_and_survives_pickling(lexicon):
-    prep = TextPreprocessor(lexicon=lexicon.to_params())
+def test_prepare_is_deterministic_across_instances(lexicon):
     texts = ["Anak-anak tidak dapat KIP", "lampu jalan mati bgt"]
-    before = prep.transform(texts)
-    clone = pickle.loads(pickle.dumps(prep))
-    assert "_rt" not in clone.__dict__  # runtime caches are never persisted
-    assert np.array_equal(before, clone.transform(texts))
+    a = Preprocessor(lexicon.to_params()).prepare_all(texts)
+    b = Preprocessor(lexicon.to_params()).prepare_all(texts)
+    assert a == b
 
 
-def test_params_hold_only_builtin_types(lexicon):
-    params = TextPreprocessor(lexicon=lexicon.to_params()).get_params()
-
-    def builtin(x):
-        if isinstance(x, dict):
-            return all(isinstance(k, str) and builtin(v) for k, v in x.items())
-        if isinstance(x, list):
-            return all(builtin(v) for v in x)
-        return isinstance(x, str | int | float | bool | type(None))
-
-    assert builtin(params)
-
-
-@pytest.mark.parametrize("doc", ["jalan rusak parah", "a bb ccc dddd", "", "ktp   el  __num__ x"])
-def test_cached_char_ngrams_equal_scikit_learns_char_wb(doc):
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from pilah.nlp.features import CharNgrams
-
-    ref = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
-    ours = CharNgrams((3, 5))
-    assert ours(doc) == ref(doc)
-    assert ours(doc) == ref(doc)  # second call from the cache
-
-
-def test_fast_char_tfidf_equals_scikit_learns_transform():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from pilah.nlp.features import CharNgrams, CharTfidfVectorizer
-
-    train = ["jalan rusak parah sekali", "ktp belum jadi di dukcapil", "obat kosong puskesmas", "jalan rusak lagi"]
-    test = ["jalan dukcapil rusak rusak", "kata baru sama sekali", ""]
-    fast = CharTfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
-    slow = TfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
-    a, b = fast.transform(test), slow.transform(test)
-    assert a.shape == b.shape
-    assert np.allclose(a.toarray(), b.toarray())
+def test_title_and_text_are_joined_the_same_way_everywhere():
+    assert compose_text("Jalan rusak", "Sudah lama") == "Jalan rusak.\nSudah lama"
+    assert compose_text(None, "Sudah lama") == "Sudah lama"

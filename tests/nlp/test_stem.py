@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pilah.nlp.features import TextPreprocessor
+from pilah.nlp.features import Preprocessor
 from pilah.nlp.stem import Stemmer
 
 
@@ -48,7 +48,7 @@ def test_stems_are_cached_per_token(stemmer):
 
 
 def test_capitalised_place_inside_sentence_keeps_its_form(lexicon):
-    prep = TextPreprocessor(lexicon=lexicon.to_params())
+    prep = Preprocessor(lexicon.to_params())
     _, stems = prep.prepare("Banjir melanda Sengeti dan Bekasi, warga mengungsi")
     assert "sengeti" in stems.split() and "bekasi" in stems.split()
     assert "ungsi" in stems.split()  # ordinary verb still stemmed

@@ -1,0 +1,137 @@
+"""The inference form of a fitted Pilah head: tf-idf word and character n-grams, then one linear layer.
+
+Training fits a scikit-learn pipeline (``models/pipeline.py``); serving scores with this plain-NumPy copy of
+its fitted numbers: the vocabularies, idf vectors, the weights of every one-vs-rest sector (F x L), the
+intercepts and the sigmoid calibration (a, b). Why not the scikit-learn objects themselves: importing the
+estimators takes 1.6 s and skops 1.8 s on our machines, over the whole 1.5 s cold-start budget of a CLI call or
+a new worker; and scikit-learn validates inputs once per sector per call (~14 ms for one document). Fitting
+stays scikit-learn's; this module only applies what it learned, with exactly its arithmetic:
+
+- words: ``TfidfVectorizer(token_pattern=r"\\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True)``
+  on the stemmed column: counts of uni- and bigrams in the vocabulary, ``1 + log(count)``, times idf, then
+  the block's L2 norm;
+- characters: the same weighting over :class:`~pilah.nlp.features.CharNgrams` of the normalised column;
+- scores: ``X @ W + c`` and the probability ``1 / (1 + exp(a * score + b))`` per sector.
+
+Equality with scikit-learn's ``predict_proba`` is tested (``tests/models/test_train.py``).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams
+
+__all__ = ["LinearHead"]
+
+_MAX_CACHE = 500_000
+
+
+class LinearHead:
+    """Scores prepared rows ``(normalised text, stems)``; built from arrays, no I/O."""
+
+    def __init__(
+        self,
+        *,
+        word_terms: Sequence[str],
+        word_idf: np.ndarray,
+        char_terms: Sequence[str],
+        char_idf: np.ndarray,
+        weights: np.ndarray,
+        intercepts: np.ndarray,
+        sigmoid_a: np.ndarray,
+        sigmoid_b: np.ndarray,
+        char_ngram_range: tuple[int, int] = (3, 5),
+    ) -> None:
+        n_words, n_chars = len(word_terms), len(char_terms)
+        if weights.shape[0] != n_words + n_chars or len(word_idf) != n_words or len(char_idf) != n_chars:
+            raise ValueError(
+                f"inconsistent head: {n_words} word and {n_chars} char terms, idf {len(word_idf)}/{len(char_idf)}, "
+                f"weights {weights.shape}"
+            )
+        self.word_terms = list(word_terms)
+        self.char_terms = list(char_terms)
+        self.n_words = n_words
+        self.idf = np.concatenate([word_idf, char_idf]).astype(np.float32)
+        # float32 as scikit-learn's tf-idf matrices: half the memory, and the gather below stays in cache.
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)
+        self.intercepts = np.asarray(intercepts, dtype=np.float64)
+        self.sigmoid_a = np.asarray(sigmoid_a, dtype=np.float64)
+        self.sigmoid_b = np.asarray(sigmoid_b, dtype=np.float64)
+        self.char_ngram_range = (int(char_ngram_range[0]), int(char_ngram_range[1]))
+        self._word_index = {t: i for i, t in enumerate(self.word_terms)}
+        self._char_index = {t: n_words + i for i, t in enumerate(self.char_terms)}
+        self._grams = CharNgrams(self.char_ngram_range)
+        self._word_cache: dict[str, bytes] = {}
+
+    @property
+    def n_labels(self) -> int:
+        return int(self.weights.shape[1])
+
+    def _char_bytes(self, word: str) -> bytes:
+        # A document's char_wb n-grams are its words' n-grams: each word's vocabulary indices are looked up
+        # once per process and kept as packed int32, so a document's indices are one bytes join.
+        index = self._char_index
+        packed = array("i", [index[g] for g in self._grams._word_grams(word) if g in index]).tobytes()
+        if len(self._word_cache) >= _MAX_CACHE:
+            self._word_cache.clear()
+        self._word_cache[word] = packed
+        return packed
+
+    def _indices(self, normalized: str, stems: str) -> np.ndarray:
+        """Vocabulary indices of every n-gram occurrence (words first, then characters), duplicates kept."""
+        index = self._word_index
+        toks = stems.split()
+        ids = [i for i in map(index.get, toks) if i is not None]
+        ids += [i for i in map(index.get, map(" ".join, zip(toks, toks[1:], strict=False))) if i is not None]
+        words = normalized.split()
+        cached = list(map(self._word_cache.get, words))
+        parts = [p if p is not None else self._char_bytes(w) for p, w in zip(cached, words, strict=True)]
+        parts.append(array("i", ids).tobytes())
+        return np.frombuffer(b"".join(parts), dtype=np.int32)
+
+    def features(self, normalized: str, stems: str) -> tuple[np.ndarray, np.ndarray]:
+        """The document's tf-idf vector as (sorted feature indices, values); each block L2-normalised."""
+        idx, counts = np.unique(self._indices(normalized, stems), return_counts=True)
+        vals = (1.0 + np.log(counts, dtype=np.float32)) * self.idf[idx]
+        split = int(np.searchsorted(idx, self.n_words))
+        words, chars = vals[:split], vals[split:]  # views: scaled in place
+        for block in (words, chars):
+            norm = np.sqrt(np.dot(block, block))
+            if norm > 0.0:
+                block /= norm
+        return idx, vals
+
+    def decision(self, rows: Any) -> np.ndarray:
+        """Linear scores (n x L) of prepared rows (an (n, 2) array or a sequence of pairs)."""
+        out = np.empty((len(rows), self.n_labels))
+        W = self.weights
+        for r, row in enumerate(rows):
+            idx, vals = self.features(row[NORMALIZED], row[STEMMED])
+            out[r] = vals @ W.take(idx, axis=0)
+        out += self.intercepts
+        return out
+
+    def proba(self, rows: Any) -> np.ndarray:
+        """Calibrated per-sector probabilities (n x L)."""
+        return 1.0 / (1.0 + np.exp(self.sigmoid_a * self.decision(rows) + self.sigmoid_b))
+
+    def contributions(self, row: Any, label: int) -> list[tuple[str, str, float]]:
+        """(feature kind, term, tf-idf x weight) of one row for one label, largest first, positive only."""
+        idx, vals = self.features(row[NORMALIZED], row[STEMMED])
+        contrib = vals * self.weights[idx, label]
+        out = []
+        for k in np.argsort(-contrib, kind="stable"):
+            if contrib[k] <= 0:
+                break
+            i = int(idx[k])
+            if i < self.n_words:
+                kind, term = "words", self.word_terms[i]
+            else:
+                kind, term = "chars", self.char_terms[i - self.n_words]
+            out.append((kind, term, float(contrib[k])))
+        return out
