@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pilah.nlp.normalize import Normalizer, mask_personal_data
 
@@ -106,3 +108,13 @@ def test_a_megabyte_of_text_is_normalised(norm):
     out = norm.normalize(text)
     assert len(out.tokens) > 100_000
     assert "7890" not in out.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aAbkK2-0 .,rpjtRuiyY\u00e9x", max_size=40))
+def test_restricted_shape_scans_equal_the_full_scan(text):
+    from pilah.nlp.normalize import _SHAPES, _reshape, _shape
+
+    full = _SHAPES[(True, True, True)]
+    assert full is not None
+    assert _reshape(text) == full.sub(_shape, text)

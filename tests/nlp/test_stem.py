@@ -52,3 +52,39 @@ def test_capitalised_place_inside_sentence_keeps_its_form(lexicon):
     _, stems = prep.prepare("Banjir melanda Sengeti dan Bekasi, warga mengungsi")
     assert "sengeti" in stems.split() and "bekasi" in stems.split()
     assert "ungsi" in stems.split()  # ordinary verb still stemmed
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [("pembangunan", "bangun"), ("menyapu", "sapu"), ("mengambil", "ambil"), ("dibelinya", "beli"),
+     ("kesehatan", "sehat"), ("pelayanannya", "layan"), ("terlambat", "lambat"), ("makanan", "makan"),
+     ("sekolahnya", "sekolah"), ("rumahnya", "rumah"), ("hilirisasi", "hilir")],
+)
+def test_affixed_words_still_reach_sastrawi(stemmer, word, stem):
+    assert stemmer.stem(word) == stem
+
+
+@pytest.mark.parametrize(
+    "word", ["goeteng", "harjamukti", "karanggede", "sinabang", "kutim", "kinerja", "lemot", "nangisss"]
+)
+def test_names_typos_and_infixed_words_are_left_as_they_are(stemmer, word):
+    assert stemmer.stem(word) == word
+
+
+def test_the_affix_guard_only_skips_words_sastrawi_leaves_or_infixed_words():
+    """Over the corpus vocabulary, the guard and Sastrawi agree except on infix and ku-/kau- rules."""
+    import random
+    import re
+
+    from pilah.corpus.records import read_corpus
+    from pilah.nlp.stem import AffixGuard, sastrawi_stemmer
+
+    sastrawi = sastrawi_stemmer()
+    guard = AffixGuard(sastrawi.dictionary.words)
+    vocab = sorted({w for ex in read_corpus() for w in re.findall(r"[a-z]{4,}", ex.full_text.lower())})
+    sample = random.Random(5).sample(vocab, 2500)
+    infixed = re.compile(r"^(?:ku|kau)|^[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]")
+    skipped = [w for w in sample if not guard.may_change(w)]
+    assert len(skipped) > 500  # the guard does skip work
+    differ = [w for w in skipped if sastrawi.stem_word(w) != w]
+    assert all(infixed.match(w) for w in differ), differ
