@@ -31,6 +31,37 @@ __all__ = ["LinearHead"]
 _MAX_CACHE = 500_000
 
 
+def _count_per_row(occurrences: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values of each row and how often they occur: (row, value, count), sorted by row then value.
+
+    ``occurrences`` holds the rows one after another (``lengths``). Each row is sorted on its own, in one call
+    over a padded grid, which is several times faster than sorting row-tagged keys for the whole batch;
+    when padding would dominate (one long document among short ones) the keys are sorted instead.
+    """
+    n = len(lengths)
+    total = len(occurrences)
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    width = int(lengths.max())
+    if n * width <= 4 * total + 65_536:
+        grid = np.full((n, width), np.iinfo(np.int32).max, dtype=np.int32)
+        filled = np.arange(width) < lengths[:, None]
+        grid[filled] = occurrences
+        grid.sort(axis=1)
+        values = grid[filled]
+        row_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    else:
+        keys = np.sort(np.repeat(np.arange(n, dtype=np.int64) << 32, lengths) + occurrences, kind="stable")
+        row_of, values = keys >> 32, keys & 0xFFFFFFFF
+    new = np.empty(total, dtype=bool)
+    new[0] = True
+    np.logical_or(values[1:] != values[:-1], row_of[1:] != row_of[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(starts, append=total)
+    return row_of[starts], values[starts].astype(np.int64), counts
+
+
 class LinearHead:
     """Scores prepared rows ``(normalised text, stems)``; built from arrays, no I/O."""
 
@@ -82,8 +113,8 @@ class LinearHead:
         self._word_cache[word] = packed
         return packed
 
-    def _indices(self, normalized: str, stems: str) -> np.ndarray:
-        """Vocabulary indices of every n-gram occurrence (words first, then characters), duplicates kept."""
+    def _index_bytes(self, normalized: str, stems: str) -> bytes:
+        """Vocabulary indices (packed int32) of every n-gram occurrence in a row, duplicates kept."""
         index = self._word_index
         toks = stems.split()
         ids = [i for i in map(index.get, toks) if i is not None]
@@ -92,27 +123,41 @@ class LinearHead:
         cached = list(map(self._word_cache.get, words))
         parts = [p if p is not None else self._char_bytes(w) for p, w in zip(cached, words, strict=True)]
         parts.append(array("i", ids).tobytes())
-        return np.frombuffer(b"".join(parts), dtype=np.int32)
+        return b"".join(parts)
+
+    def _tfidf(self, rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' tf-idf vectors in CSR form: (row pointer, feature indices, values).
+
+        The whole batch is counted, weighted and normalised in a few array operations: per-row NumPy calls
+        cost more than the arithmetic for a complaint-sized text.
+        """
+        n = len(rows)
+        chunks = [self._index_bytes(row[NORMALIZED], row[STEMMED]) for row in rows]
+        occurrences = np.frombuffer(b"".join(chunks), dtype=np.int32)
+        lengths = np.fromiter((len(c) // 4 for c in chunks), dtype=np.int64, count=n)
+        row, feature, counts = _count_per_row(occurrences, lengths)
+        vals = (1.0 + np.log(counts)) * self.idf[feature]
+        block = 2 * row + (feature >= self.n_words)  # each row's words and chars are normalised apart
+        norms = np.sqrt(np.bincount(block, weights=vals * vals, minlength=2 * n))
+        norms[norms == 0.0] = 1.0
+        vals /= norms[block]
+        indptr = np.searchsorted(row, np.arange(n + 1))
+        return indptr, feature, vals.astype(np.float32)
 
     def features(self, normalized: str, stems: str) -> tuple[np.ndarray, np.ndarray]:
-        """The document's tf-idf vector as (sorted feature indices, values); each block L2-normalised."""
-        idx, counts = np.unique(self._indices(normalized, stems), return_counts=True)
-        vals = (1.0 + np.log(counts, dtype=np.float32)) * self.idf[idx]
-        split = int(np.searchsorted(idx, self.n_words))
-        words, chars = vals[:split], vals[split:]  # views: scaled in place
-        for block in (words, chars):
-            norm = np.sqrt(np.dot(block, block))
-            if norm > 0.0:
-                block /= norm
-        return idx, vals
+        """One text's tf-idf vector as (sorted feature indices, values)."""
+        _, feature, vals = self._tfidf([(normalized, stems)])
+        return feature, vals
 
     def decision(self, rows: Any) -> np.ndarray:
         """Linear scores (n x L) of prepared rows (an (n, 2) array or a sequence of pairs)."""
-        out = np.empty((len(rows), self.n_labels))
+        indptr, feature, vals = self._tfidf(rows)
+        out = np.zeros((len(rows), self.n_labels))
         W = self.weights
-        for r, row in enumerate(rows):
-            idx, vals = self.features(row[NORMALIZED], row[STEMMED])
-            out[r] = vals @ W.take(idx, axis=0)
+        for r in range(len(rows)):
+            s, e = indptr[r], indptr[r + 1]
+            if e > s:
+                out[r] = vals[s:e] @ W.take(feature[s:e], axis=0)
         out += self.intercepts
         return out
 

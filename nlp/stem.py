@@ -39,10 +39,16 @@ def sastrawi_stemmer() -> Any:
 
 
 _PREFIXES = frozenset({"di", "ke", "se", "me", "be", "pe", "te"})
-_DERIVATIONAL = ("", "i", "kan", "an", "is", "isme", "isasi")  # Sastrawi's, with its loanword suffixes
-_POSSESSIVE = ("", "ku", "mu", "nya")
-_PARTICLE = ("", "lah", "kah", "tah", "pun")
-_SUFFIXES = tuple(sorted({d + p + q for d in _DERIVATIONAL for p in _POSSESSIVE for q in _PARTICLE}, key=len))
+# Sastrawi's suffix layers, outermost first: particle, possessive, derivational (with its loanword suffixes).
+_LAYERS = (("lah", "kah", "tah", "pun"), ("ku", "mu", "nya"), ("i", "kan", "an", "is", "isme", "isasi"))
+
+
+def _suffix_ends(word: str) -> list[int]:
+    """Every length at which the word could end once zero or more suffix layers are taken off."""
+    ends = [len(word)]
+    for layer in _LAYERS:
+        ends += [e - len(s) for e in ends for s in layer if e - len(s) >= 2 and word.endswith(s, 0, e)]
+    return ends
 
 
 class AffixGuard:
@@ -59,7 +65,7 @@ class AffixGuard:
         if word in roots or "-" in word:
             return word not in roots  # a root is returned as it is; hyphenated words take Sastrawi's plural path
         n = len(word)
-        ends = [n - len(s) for s in _SUFFIXES if n - len(s) >= 2 and word.endswith(s)]
+        ends = _suffix_ends(word)
         if any(e < n and word[:e] in roots for e in ends):
             return True
         if word[:2] not in _PREFIXES:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pilah.nlp.linear import LinearHead, _count_per_row
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=12), st.integers(0, 3000))
+def test_per_row_counts_equal_numpys_unique(rows, long_row):
+    rows = [*rows, list(range(long_row % 97)) * (long_row // 97 + 1)]  # sometimes one long row: sorted keys path
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    occurrences = np.array([v for r in rows for v in r], dtype=np.int32)
+    row, value, count = _count_per_row(occurrences, lengths)
+    keys, expected = np.unique(np.repeat(np.arange(len(rows)), lengths) * 1000 + occurrences, return_counts=True)
+    assert row.tolist() == (keys // 1000).tolist()
+    assert value.tolist() == (keys % 1000).tolist()
+    assert count.tolist() == expected.tolist()
+
+
+def _tiny_head() -> LinearHead:
+    return LinearHead(
+        word_terms=["jalan", "rusak", "jalan rusak"], word_idf=np.array([1.0, 2.0, 3.0]),
+        char_terms=[" ja", "jal", "ala"], char_idf=np.array([1.0, 1.5, 2.0]),
+        weights=np.arange(12, dtype=np.float32).reshape(6, 2) / 10, intercepts=np.array([0.1, -0.1]),
+        sigmoid_a=np.array([-1.0, -2.0]), sigmoid_b=np.array([0.0, 0.5]),
+    )
+
+
+def test_tfidf_by_hand_for_a_tiny_head():
+    head = _tiny_head()
+    idx, vals = head.features("jalan jalan", "jalan rusak jalan")
+    # words: jalan x2 -> (1 + ln 2) * 1, rusak -> 2, "jalan rusak" -> 3 (bigram "rusak jalan" unknown);
+    # chars: " ja" x2 -> (1 + ln 2) * 1, "jal" x2 -> (1 + ln 2) * 1.5, "ala" x2 -> (1 + ln 2) * 2
+    w = np.array([1 + np.log(2), 2.0, 3.0])
+    c = (1 + np.log(2)) * np.array([1.0, 1.5, 2.0])
+    assert idx.tolist() == [0, 1, 2, 3, 4, 5]
+    assert np.allclose(vals, np.concatenate([w / np.linalg.norm(w), c / np.linalg.norm(c)]), atol=1e-6)
+    score = vals @ head.weights + head.intercepts
+    assert np.allclose(head.decision([("jalan jalan", "jalan rusak jalan")])[0], score, atol=1e-6)
+    expected = 1 / (1 + np.exp(-score * [1, 2] + [0, 0.5]))
+    assert np.allclose(head.proba([("jalan jalan", "jalan rusak jalan")])[0], expected)
+
+
+def test_rows_without_known_terms_score_the_intercepts():
+    head = _tiny_head()
+    scores = head.decision([("xyz", "xyz"), ("", ""), ("jalan", "jalan")])
+    assert np.allclose(scores[0], head.intercepts) and np.allclose(scores[1], head.intercepts)
+    assert not np.allclose(scores[2], head.intercepts)
+    assert head.decision([]).shape == (0, 2)
