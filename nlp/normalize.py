@@ -142,6 +142,8 @@ class Normalizer:
         self._ambiguous: dict[str, list[AmbiguousRule]] = {}
         for rule in lexicon.ambiguous:
             self._ambiguous.setdefault(rule.token, []).append(rule)
+        # Tokens that need more than a one-to-one lookup: context rules, dropped particles, multi-word forms.
+        self._special = frozenset(self._ambiguous) | {k for k, v in self._slang.items() if not v or " " in v}
 
     def normalize(self, text: str) -> NormalizedText:
         if not text.isascii():
@@ -168,6 +170,8 @@ class Normalizer:
         slang = self._slang
         ambiguous = self._ambiguous
         lowered = [t.lower() for t in raw]
+        if self._special.isdisjoint(lowered):  # most texts: one dictionary lookup per token
+            return NormalizedText([slang.get(low, low) for low in lowered], caps)
         tokens: list[str] = []
         protected: list[bool] = []
         for i, low in enumerate(lowered):

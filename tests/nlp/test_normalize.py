@@ -118,3 +118,19 @@ def test_restricted_shape_scans_equal_the_full_scan(text):
     full = _SHAPES[(True, True, True)]
     assert full is not None
     assert _reshape(text) == full.sub(_shape, text)
+
+
+def test_the_one_lookup_fast_path_equals_the_general_path(lexicon):
+    from pilah.corpus.records import read_corpus
+
+    class Always:  # forces the general path
+        def isdisjoint(self, other):
+            return False
+
+    fast, general = Normalizer(lexicon), Normalizer(lexicon)
+    general._special = Always()
+    texts = [ex.full_text for ex in read_corpus()[::7]]
+    assert sum(fast._special.isdisjoint(t.lower().split()) for t in texts) > 50  # both paths are exercised
+    for text in texts:
+        a, b = fast.normalize(text), general.normalize(text)
+        assert (a.tokens, list(a.protected)) == (b.tokens, list(b.protected))
