@@ -119,10 +119,9 @@ class Analyzer:
         if not docs:
             return []
         texts = [d.full_text for d in docs]
-        proba = self.model.predict_proba(texts)
+        decisions = self.model.decide_all(self.model.predict_proba(texts))
         out = []
-        for doc, text, row in zip(docs, texts, proba, strict=True):
-            dec = self.model.decide(row)
+        for doc, text, dec in zip(docs, texts, decisions, strict=True):
             res: dict[str, Any] = {
                 "id": doc.id,
                 "sector": {"label": dec.label, "score": round(dec.score, 4)},

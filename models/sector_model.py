@@ -26,11 +26,14 @@ def threshold_array(labels: Sequence[str], thresholds: dict[str, float]) -> np.n
     return np.array([thresholds.get(lab, 0.5) for lab in labels])
 
 
-def decide_row(proba: np.ndarray, thresholds: np.ndarray, abstain_threshold: float) -> tuple[np.ndarray, list[int]]:
+def decide_row(
+    proba: np.ndarray, thresholds: np.ndarray, abstain_threshold: float, order: np.ndarray | None = None
+) -> tuple[np.ndarray, list[int]]:
     """The decision rule, used by serving and by evaluation alike: sectors ranked best first, and the chosen
     ones (indices): none when the best is below ``abstain_threshold``, else the best plus every other sector
-    over its own threshold."""
-    order = np.argsort(-proba, kind="stable")
+    over its own threshold. ``order`` is the ranking when the caller sorted a whole batch at once."""
+    if order is None:
+        order = np.argsort(-proba, kind="stable")
     best = int(order[0])
     if proba[best] < abstain_threshold:
         return order, []
@@ -87,16 +90,24 @@ class SectorModel:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.proba_prepared(self.prepare(texts))
 
-    def decide(self, proba: np.ndarray) -> Decision:
-        order, chosen = decide_row(proba, threshold_array(self.labels, self.thresholds), self.abstain_threshold)
-        ranking = [(self.labels[i], float(proba[i])) for i in order]
+    def decide(self, proba: np.ndarray, order: np.ndarray | None = None) -> Decision:
+        thresholds = threshold_array(self.labels, self.thresholds)
+        order, chosen = decide_row(proba, thresholds, self.abstain_threshold, order)
+        labels = self.labels
+        values = proba.tolist()
+        ranking = [(labels[i], values[i]) for i in order.tolist()]
         best, best_p = ranking[0]
         if not chosen:
             return Decision(self.abstain_label, 1.0 - best_p, [], ranking)
-        return Decision(best, best_p, [self.labels[i] for i in chosen], ranking)
+        return Decision(best, best_p, [labels[i] for i in chosen], ranking)
+
+    def decide_all(self, proba: np.ndarray) -> list[Decision]:
+        """:meth:`decide` for every row, ranked in one sort."""
+        orders = np.argsort(-proba, axis=1, kind="stable")
+        return [self.decide(row, order) for row, order in zip(proba, orders, strict=True)]
 
     def predict(self, texts: Sequence[str]) -> list[Decision]:
-        return [self.decide(row) for row in self.predict_proba(texts)]
+        return self.decide_all(self.predict_proba(texts))
 
     def explain(self, text: str, label: str, k: int = 8) -> list[dict[str, float | str]]:
         """Terms that pushed ``label`` most for this text: tf-idf value x the linear model's weight."""
