@@ -48,6 +48,14 @@ _PLACE_STOP = frozenset(
     "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga tapi tetapi "
     "namun lalu serta saat ketika agar supaya jadi masih sangat".split()
 )
+# Words that open the name of an office: a regional office's own name ends before them ("Dinas Sosial dan Dinas
+# Kesehatan Kota X" is two offices).
+_OFFICE_HEADS = frozenset(
+    "dinas badan kantor suku sudin unit upt uptd bidang kepala pemerintah pemkab pemkot pemko pemprov "
+    "sekretariat inspektorat satuan rumah rsud puskesmas kepolisian polres polsek".split()
+)
+_NAME_JOINERS = frozenset({",", "dan", "serta", "&"})
+_ROMAN = re.compile(r"^[IVX]+$")  # "Suku Dinas Pendidikan Wilayah II"
 _HANDLE_SUFFIXES = frozenset({"", "ri", "id", "goid", "official", "resmi", "info"})
 _DERIVED = re.compile(r"^(?:pe|per|pen|pem|peng|ke|ber|me|di|ter)[a-z]{3,}(?:an|kan|i)$")
 _HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
@@ -341,15 +349,19 @@ class AgencyExtractor:
             return {"agencies": [], "regions": []}
         toks = self._expand_handles(toks)
         min_len = self._typo_min_len
-        words = [w if len(w) < min_len else self._correct(w) for w in toks.lower]
+        # "Sudin Sosial" is "Suku Dinas Sosial": matched as the dinas, named as its suku dinas.
+        words = ["dinas" if w == "sudin" else w if len(w) < min_len else self._correct(w) for w in toks.lower]
         doc = self._doc(words)
         hits = self._select(toks, [(*self._refs[mid], s, e) for mid, s, e in self._matcher(doc)])
         region_mentions = self._regions_of(toks, words, hits)
         explicit = {m["code"] for m in region_mentions if m.get("_explicit")}
+        hint = self._hint_region(region_hint)
+        if hint is not None:
+            explicit.add(hint.code)  # "Magelang" at the desk of Kabupaten Magelang is that regency, not the city
         for m in region_mentions:
             if not m.get("_explicit"):
                 m.update(self._resolve_bare(m["_candidates"], explicit, m["_hint"]))
-        agencies = self._agencies(toks, words, hits, region_mentions, self._hint_region(region_hint))
+        agencies = self._agencies(toks, words, hits, region_mentions, hint)
         regions = [
             {k: v for k, v in m.items() if not k.startswith("_")}
             for m in region_mentions
@@ -483,6 +495,7 @@ class AgencyExtractor:
         strong = [m for m in regions if m.get("code") and not m["_weak"]]
         doc_regions = {m["code"] for m in strong if m.get("level") != "provinsi"}
         doc_provinces = {m["code"] for m in strong if m.get("level") == "provinsi"}
+        body_starts = {h.start for h in hits if h.kind == "B"}
         out: list[dict[str, Any]] = []
         consumed = 0  # tokens before this index belong to a mention already made
         for h in hits:
@@ -502,16 +515,21 @@ class AgencyExtractor:
                 consumed = end
             elif h.kind == "U":
                 unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
-                                                       doc_provinces, hint_region=hint)
+                                                       doc_provinces, hint_region=hint, body_starts=body_starts)
                 if unit_mention is not None:
                     unit_mention["_unit"] = h.ref[0].id
-                    if unit_mention["region"] is None and unit_mention["level"] is None:
-                        # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara": the same office.
-                        earlier = next((m for m in reversed(out) if m.get("_unit") == h.ref[0].id
-                                        and m["region"] is not None), None)
-                        if earlier is not None:
-                            unit_mention.update(name=earlier["name"], level=earlier["level"],
-                                                region=earlier["region"], region_inferred=True)
+                    unnamed = unit_mention["region"] is None and unit_mention["level"] is None
+                    # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara", "DLHK Pekanbaru" after
+                    # "Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru": the same office, by the name it was
+                    # first given in full.
+                    earlier = next((m for m in reversed(out) if m.get("_unit") == h.ref[0].id
+                                    and m["region"] is not None
+                                    and (unnamed or m["region"] == unit_mention["region"])), None)
+                    if earlier is not None and unnamed:
+                        unit_mention.update(name=earlier["name"], level=earlier["level"],
+                                            region=earlier["region"], region_inferred=True)
+                    elif earlier is not None:
+                        unit_mention["name"] = earlier["name"]
                     out.append(unit_mention)
                 consumed = end
         for m in out:
@@ -528,11 +546,13 @@ class AgencyExtractor:
         doc_regions: set[str],
         doc_provinces: set[str],
         hint_region: Region | None = None,
+        body_starts: frozenset[int] | set[int] = frozenset(),
+        named_as_written: bool = True,
     ) -> tuple[dict[str, Any] | None, int]:
         unit: Unit = h.ref[0]
         hint: str | None = h.ref[1]
         written = " ".join(words[h.start : h.end])
-        variant = next((v for v in unit.variants if v.lower() == written), None)
+        variant = next((v for v in unit.variants if squash_name(v) == squash_name(written)), None)
         if variant is not None:
             unit = replace(unit, name=variant)
         end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
@@ -548,6 +568,15 @@ class AgencyExtractor:
                 name, level_out = self._unit_name(unit, None, place)
                 return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out, None,
                                      False, unit.sectors), place_end
+        literal: str | None = None
+        if (named_as_written and "local" not in unit.levels and words[h.start] in ("dinas", "badan")
+                and toks.is_capitalised(h.start)):
+            # "Dinas Pertanian dan Pangan Kabupaten Bangka Barat": a regional office with a combined name of its
+            # own is named as written (with the official region name), not as the nearest kind of office.
+            tail_end = self._name_tail(toks, words, end, region_hit_at, body_starts)
+            if tail_end > end:
+                literal = toks.span_text(h.start, tail_end)
+                end = self._skip_acronym(toks, words, tail_end)
         # Look right for a region, across connectors.
         j = end
         level = hint
@@ -599,18 +628,58 @@ class AgencyExtractor:
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
+        start = h.start
+        suku = toks.lower[start] == "sudin"
+        if start > 0 and words[start] == "dinas" and words[start - 1] == "suku":
+            start, suku = start - 1, True
+        if literal is not None:
+            if (region is None or inferred) and not self._combined(words, h.end, end):
+                # "Dinas Sosial Tolong ...": capitals that are no name; only a region after them makes them one.
+                return self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions, doc_provinces,
+                                          hint_region, body_starts, named_as_written=False)
+            unit = replace(unit, name=literal)
         name, level_out = self._unit_name(unit, region, None)
-        mention = self._mention(toks, h.start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
+        if suku and not name.startswith("Suku "):
+            name = "Suku " + name
+        mention = self._mention(toks, start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)
         return mention, end
+
+    @staticmethod
+    def _name_tail(toks: Tokens, words: list[str], end: int, region_hit_at: dict[int, _Hit],
+                   stops: frozenset[int] | set[int]) -> int:
+        """End of the capitalised words that continue an office name: ", Bina Marga dan Bina Konstruksi"."""
+        j = end
+        while j < len(words) and j - end < 16:
+            at = j + 1 if words[j] in _NAME_JOINERS else j
+            if (at >= len(words) or at in region_hit_at or at in stops or words[at] in _OFFICE_HEADS
+                    or words[at] in LEVEL_WORDS or not words[at].isalnum() or not toks.is_capitalised(at)):
+                break
+            surface = toks.surface(at)
+            if len(surface) > 1 and surface.isupper() and not _ROMAN.match(surface):
+                break  # "Dinas Kesehatan dan BPBD": an acronym names another office
+            j = at + 1
+        return j
+
+    @staticmethod
+    def _skip_acronym(toks: Tokens, words: list[str], end: int) -> int:
+        """After "(SDABMBK)" in "Dinas ..., Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi"."""
+        if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")" and toks.surface(end + 1).isupper():
+            return end + 3
+        return end
+
+    @staticmethod
+    def _combined(words: list[str], start: int, end: int) -> bool:
+        return any(w in _NAME_JOINERS for w in words[start:end])
 
     def _unit_name(self, unit: Unit, region: Region | None, place: str | None) -> tuple[str, str | None]:
         if place is not None:
             return unit.template.format(unit=unit.name, place=place), "lokal"
         if region is None:
             return unit.generic or unit.name, None
-        template = self.gazetteer.templates_by_province.get(unit.id, {}).get(region.province_code,
-                                                                              unit.template)
+        template = unit.template
+        if region.level != "provinsi":  # a province's own office keeps the usual name ("Dinas Sosial Provinsi DKI")
+            template = self.gazetteer.templates_by_province.get(unit.id, {}).get(region.province_code, template)
         if "{place}" in template:
             template = "{unit} {region}"
         return (

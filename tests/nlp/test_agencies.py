@@ -158,3 +158,78 @@ def test_a_short_form_after_the_full_name_refers_to_the_same_office(ex):
 def test_ombudsman_after_its_perwakilan_is_that_office(ex):
     out = names(ex, "Ombudsman RI Perwakilan Jambi menerima laporan. Ombudsman meminta klarifikasi.")
     assert out == ["Ombudsman Republik Indonesia Perwakilan Provinsi Jambi"] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "name"),
+    [
+        # A regional office with a combined name of its own is named as written, with the official region name.
+        ("Dinas Pertanian dan Pangan Kabupaten Bangka Barat menyalurkan benih",
+         "Dinas Pertanian dan Pangan Kabupaten Bangka Barat", "Dinas Pertanian dan Pangan Kabupaten Bangka Barat"),
+        ("Dinas Ketenagakerjaan Kota Bekasi membuka posko", "Dinas Ketenagakerjaan Kota Bekasi",
+         "Dinas Ketenagakerjaan Kota Bekasi"),
+        ("Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil menjawab",
+         "Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil",
+         "Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil"),
+        ("Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan memperbaiki jalan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan"),
+        ("Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi memperbaiki jalan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kabupaten Bekasi"),
+        ("Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam mendampingi wali nagari",
+         "Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam",
+         "Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam"),
+        ("Dinas Pemberdayaan Masyarakat dan Kampung Lampung Tengah", "Dinas Pemberdayaan Masyarakat dan Kampung "
+         "Lampung Tengah", "Dinas Pemberdayaan Masyarakat dan Kampung Kabupaten Lampung Tengah"),
+        # Jakarta's kota administrasi have a "suku dinas" of the province's dinas.
+        ("Suku Dinas Sosial Jakarta Pusat mendata warga", "Suku Dinas Sosial Jakarta Pusat",
+         "Suku Dinas Sosial Kota Administrasi Jakarta Pusat"),
+        ("Sudin SDA Jaktim belum mengeruk kali", "Sudin SDA Jaktim",
+         "Suku Dinas Sumber Daya Air Kota Administrasi Jakarta Timur"),
+        ("Suku Dinas Pendidikan Wilayah II Jakarta Barat", "Suku Dinas Pendidikan Wilayah II Jakarta Barat",
+         "Suku Dinas Pendidikan Wilayah II Kota Administrasi Jakarta Barat"),
+        ("Dinas Sosial Provinsi DKI Jakarta menyalurkan bantuan", "Dinas Sosial Provinsi DKI Jakarta",
+         "Dinas Sosial Provinsi Daerah Khusus Ibukota Jakarta"),  # the province's own dinas
+        ("BP Batam menaikkan tarif air", "BP Batam", "Badan Pengusahaan Batam"),
+    ],
+)
+def test_regional_offices_named_as_written(ex, text, mention, name):
+    found = ex.extract(text)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == [(mention, name)]
+    assert text[found[0]["start"] : found[0]["end"]] == mention
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Capitals after a unit are a name only when a region (or a combined "X dan Y" name) follows them.
+        ("Dinas Sosial Tolong Bantu kami", ["Dinas Sosial"]),
+        # An acronym or another "Dinas" starts another office.
+        ("Dinas Kesehatan dan BPBD Kabupaten Tebo turun ke lokasi",
+         ["Dinas Kesehatan Kabupaten Tebo", "Badan Penanggulangan Bencana Daerah Kabupaten Tebo"]),
+        ("Dinas Sosial dan Dinas Kesehatan Kota Jambi turun",
+         ["Dinas Sosial Kota Jambi", "Dinas Kesehatan Kota Jambi"]),
+        ("Kepala Dinas Sosial Kota Jambi, Budi, mengatakan", ["Dinas Sosial Kota Jambi"]),
+        # The short form of an office first named in full keeps that name.
+        ("Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru mengangkut sampah. DLHK Pekanbaru berjanji",
+         ["Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru"] * 2),
+    ],
+)
+def test_where_a_written_office_name_ends(ex, text, expected):
+    assert names(ex, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "name"),
+    [
+        ("sudah ke dinsos belum ada kabar", "Kota Administrasi Jakarta Barat",
+         "Suku Dinas Sosial Kota Administrasi Jakarta Barat"),
+        # "Probolinggo" is a kota and a kabupaten: the desk's own region decides.
+        ("dispenduk probolinggo lambat", "Kabupaten Probolinggo",
+         "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Probolinggo"),
+        ("dispenduk probolinggo lambat", None, "Dinas Kependudukan dan Pencatatan Sipil Kota Probolinggo"),
+    ],
+)
+def test_region_of_the_desk_decides_between_regions(ex, text, hint, name):
+    assert names(ex, text, region_hint=hint) == [name]
