@@ -565,6 +565,14 @@ class AgencyExtractor:
             if place is not None:
                 if written in self._lower_set(unit.place_words, None):
                     return None, place_end  # "warga Kecamatan Kodi": a place, not the office
+                named = self._region_at_end(words, end, place_end, hint_region) if unit.region_fallback else None
+                if named is not None and named[1] == place_end - end:
+                    # "RSUD Empat Lawang", "rsud kebumen": the regency's own hospital.
+                    name, level_out = self._unit_name(unit, named[0], None)
+                    return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out,
+                                         named[0], False, unit.sectors), place_end
+                if named is not None:
+                    place = toks.span_text(end, place_end - named[1])  # "RSUD RA Kartini Jepara": the town
                 name, level_out = self._unit_name(unit, None, place)
                 return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out, None,
                                      False, unit.sectors), place_end
@@ -580,6 +588,7 @@ class AgencyExtractor:
         # Look right for a region, across connectors.
         j = end
         level = hint
+        brand_start = brand_end = end
         while j < len(words) and j - end <= MAX_GAP:
             if j in region_hit_at and j in region_at:
                 m = region_at[j]
@@ -595,13 +604,22 @@ class AgencyExtractor:
                 m["_used"] = True
                 m.update(self._region_fields(region))
                 break
-            brand = unit.brand_names and words[j].isalpha() and toks.is_capitalised(j) and j - end < 3
+            brand = (unit.brand_names and words[j].isalpha() and words[j] not in LEVEL_WORDS
+                     and toks.is_capitalised(j) and j - end < 3)
+            if brand and j == brand_end:
+                brand_end = j + 1
             if not brand and (words[j] not in CONNECTORS
                               or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS)):
                 break
             if words[j] in LEVEL_WORDS:
                 level = LEVEL_WORDS[words[j]]
             j += 1
+        if brand_end > brand_start:
+            # The brand is part of the company's name ("Perumda Air Minum Tirta Gemilang Kota Magelang"); without
+            # a region after it only a "Tirta ..." or a two-word brand is taken for one, not "PDAM Mati".
+            if region is not None or words[brand_start].startswith("tirta") or brand_end - brand_start > 1:
+                unit = replace(unit, name=f"{unit.name} {toks.span_text(brand_start, brand_end)}")
+                end = max(end, brand_end)
         if region is None and written in self._lower_set(unit.region_required, None):
             return None, end  # "pemerintah daerah" in general, not one office
         if "local" in unit.levels and not unit.bare and (region is None or not unit.region_fallback):
@@ -612,7 +630,8 @@ class AgencyExtractor:
             # "Pengadilan Agama Watampone", "Polres Pelabuhan Tanjung Priok": a town, not a regency.
             town, town_end = self._place_after(toks, words, end)
             if town is not None:
-                name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town)
+                name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town,
+                                            distinct=town)
                 return self._mention(toks, h.start, town_end, name, unit.acronym, unit.kind, "lokal", None, False,
                                      unit.sectors), town_end
         if region is None and "local" not in unit.levels:
@@ -672,6 +691,24 @@ class AgencyExtractor:
     def _combined(words: list[str], start: int, end: int) -> bool:
         return any(w in _NAME_JOINERS for w in words[start:end])
 
+    def _distinct(self, region: Region) -> str:
+        """The bare name, or the full one when a kota and a kabupaten share it ("Kota Cirebon")."""
+        shared = [r for r in self._by_bare.get(tuple(tokenize(region.bare).lower), []) if r.level != "provinsi"]
+        return region.name if len(shared) > 1 else region.bare
+
+    def _region_at_end(self, words: list[str], start: int, end: int,
+                       hint: Region | None) -> tuple[Region, int] | None:
+        """The kabupaten/kota whose name ends ``words[start:end]``, with its length in words; one named like a
+        region of another province than the desk's is taken for a name ("RSUD Tarakan" in Jakarta)."""
+        for n in range(min(3, end - start), 0, -1):
+            fits = [r for r in self._by_bare.get(tuple(words[end - n : end]), []) if r.level != "provinsi"]
+            if hint is not None:
+                fits = [r for r in fits if r.province_code == hint.province_code]
+            if fits:
+                chosen = hint if hint in fits else sorted(fits, key=lambda r: LEVEL_ORDER.index(r.level))[0]
+                return chosen, n
+        return None
+
     def _unit_name(self, unit: Unit, region: Region | None, place: str | None) -> tuple[str, str | None]:
         if place is not None:
             return unit.template.format(unit=unit.name, place=place), "lokal"
@@ -683,8 +720,8 @@ class AgencyExtractor:
         if "{place}" in template:
             template = "{unit} {region}"
         return (
-            template.format(unit=unit.name, region=region.full_name, bare=region.bare,
-                            province=region.province, place=region.bare),
+            template.format(unit=unit.name, region=region.full_name, bare=region.bare, province=region.province,
+                            place=region.bare, distinct=self._distinct(region)),
             region.level,
         )
 

@@ -233,3 +233,42 @@ def test_where_a_written_office_name_ends(ex, text, expected):
 )
 def test_region_of_the_desk_decides_between_regions(ex, text, hint, name):
     assert names(ex, text, region_hint=hint) == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "mention", "name"),
+    [
+        # A company's brand is part of its name.
+        ("Perumda Air Minum Tirta Dharma Kota Bengkulu menaikkan tarif", None,
+         "Perumda Air Minum Tirta Dharma Kota Bengkulu", "Perusahaan Daerah Air Minum Tirta Dharma Kota Bengkulu"),
+        ("PDAM Tugu Tirta mati lagi", "Kota Malang", "PDAM Tugu Tirta",
+         "Perusahaan Daerah Air Minum Tugu Tirta Kota Malang"),
+        ("PDAM Mati lagi", "Kota Malang", "PDAM", "Perusahaan Daerah Air Minum Kota Malang"),  # no brand
+        ("Perumda Pasar Pakuan Jaya Kota Bogor menata kios", None, "Perumda Pasar Pakuan Jaya Kota Bogor",
+         "Perusahaan Umum Daerah Pasar Pakuan Jaya Kota Bogor"),
+        # A regency's hospital named by the regency; a named hospital without the town after its name.
+        ("RSUD Empat Lawang kekurangan dokter", None, "RSUD Empat Lawang",
+         "Rumah Sakit Umum Daerah Kabupaten Empat Lawang"),
+        ("rsud kebumen penuh", "Kabupaten Kebumen", "rsud kebumen", "Rumah Sakit Umum Daerah Kabupaten Kebumen"),
+        ("RSUD RA Kartini Jepara menolak pasien", None, "RSUD RA Kartini Jepara", "Rumah Sakit Umum Daerah RA Kartini"),
+        ("RSUD Tarakan penuh", "Kota Administrasi Jakarta Pusat", "RSUD Tarakan",
+         "Rumah Sakit Umum Daerah Tarakan"),  # Jakarta's hospital, not Kota Tarakan's
+        # Kejaksaan negeri take the level only where a kota and a kabupaten share the name.
+        ("Kejari Kota Cirebon menahan tersangka", None, "Kejari Kota Cirebon", "Kejaksaan Negeri Kota Cirebon"),
+        ("Kejaksaan Negeri Pati menahan tersangka", None, "Kejaksaan Negeri Pati", "Kejaksaan Negeri Pati"),
+        ("inspektorat daerah sudah memeriksa", "Kabupaten Wonosobo", "inspektorat daerah",
+         "Inspektorat Daerah Kabupaten Wonosobo"),
+        # The Ombudsman with a province is its perwakilan; alone it is the national body.
+        ("ombudsman jabar lambat", None, "ombudsman jabar",
+         "Ombudsman Republik Indonesia Perwakilan Provinsi Jawa Barat"),
+        ("Ombudsman RI menilai kepatuhan", None, "Ombudsman RI", "Ombudsman Republik Indonesia"),
+        # "BPN" alone is the land office people deal with; "BPN RI" the ministry.
+        ("ngurus sertifikat di bpn lama bgt", "Kabupaten Bogor", "bpn", "Kantor Pertanahan Kabupaten Bogor"),
+        ("BPN RI menargetkan sertifikasi", None, "BPN RI",
+         "Kementerian Agraria dan Tata Ruang/Badan Pertanahan Nasional"),
+    ],
+)
+def test_names_of_companies_hospitals_and_vertical_offices(ex, text, hint, mention, name):
+    found = ex.extract(text, region_hint=hint)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == [(mention, name)]
+    assert text[found[0]["start"] : found[0]["end"]] == mention
