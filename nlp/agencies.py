@@ -13,9 +13,14 @@ linked to "<unit> <region>" ("Dukcapil Sarolangun" -> "Dinas Kependudukan dan Pe
 Sarolangun"). A unit without a region takes the document's region when exactly one fits (``region_inferred``).
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
-An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
-names no particular agency (units marked ``bare`` in the data, the Polsek and the KUA, are the exception:
-"lapor ke polsek" refers to the one local station).
+An office known only by its kind ("kelurahan di Padang", "pemerintah desa" without a name) is not linked: it
+names no particular agency. Units marked ``bare`` in the data are the exception ("lapor ke polsek", "berobat
+ke puskesmas", "tanya ke kantor desa" refer to the one local office): they keep the bare name of the kind
+("Pusat Kesehatan Masyarakat"), as the corpus's annotation brief asks, unless counted or in the plural
+("sembilan puskesmas", "kantor-kantor kecamatan"). A place after "warga"/"RW 05" is an address, not the office.
+
+A regional office written in full keeps the name it was written with ("Dinas Pertanian dan Pangan Kabupaten
+Bangka Barat": regions combine offices differently), and a later short form of the same office takes that name.
 
 Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
 "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
@@ -54,6 +59,12 @@ _OFFICE_HEADS = frozenset(
     "dinas badan kantor suku sudin unit upt uptd bidang kepala pemerintah pemkab pemkot pemko pemprov "
     "sekretariat inspektorat satuan rumah rsud puskesmas kepolisian polres polsek".split()
 )
+# Words before a kind of office that make it offices in general: "sembilan puskesmas", "seluruh kantor desa".
+_QUANTIFIERS = frozenset(
+    "beberapa sejumlah seluruh semua setiap tiap para banyak berbagai puluhan ratusan sebagian masing-masing "
+    "dua tiga empat lima enam tujuh delapan sembilan sepuluh belasan".split()
+)
+_ADDRESS_WORDS = frozenset("warga penduduk rt rw alamat beralamat berdomisili domisili tinggal".split())
 _NAME_JOINERS = frozenset({",", "dan", "serta", "&"})
 _ROMAN = re.compile(r"^[IVX]+$")  # "Suku Dinas Pendidikan Wilayah II"
 _HANDLE_SUFFIXES = frozenset({"", "ri", "id", "goid", "official", "resmi", "info"})
@@ -555,7 +566,7 @@ class AgencyExtractor:
         variant = next((v for v in unit.variants if squash_name(v) == squash_name(written)), None)
         if variant is not None:
             unit = replace(unit, name=variant)
-        end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
+        end = h_end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
         region: Region | None = None
         inferred = False
         if "local" in unit.levels:
@@ -563,7 +574,7 @@ class AgencyExtractor:
             if place is None:
                 place, place_end = self._known_place_after(toks, words, end)
             if place is not None:
-                if written in self._lower_set(unit.place_words, None):
+                if written in self._lower_set(unit.place_words, None) or self._address(words, h.start):
                     return None, place_end  # "warga Kecamatan Kodi": a place, not the office
                 named = self._region_at_end(words, end, place_end, hint_region) if unit.region_fallback else None
                 if named is not None and named[1] == place_end - end:
@@ -620,12 +631,19 @@ class AgencyExtractor:
             if region is not None or words[brand_start].startswith("tirta") or brand_end - brand_start > 1:
                 unit = replace(unit, name=f"{unit.name} {toks.span_text(brand_start, brand_end)}")
                 end = max(end, brand_end)
-        if region is None and written in self._lower_set(unit.region_required, None):
+        required = region is None and written in self._lower_set(unit.region_required, None)
+        if required and hint is None:
             return None, end  # "pemerintah daerah" in general, not one office
-        if "local" in unit.levels and not unit.bare and (region is None or not unit.region_fallback):
+        if "local" in unit.levels and not unit.region_fallback and (not unit.bare or region is not None):
+            if unit.bare and not self._counted(words, h.start):
+                # "lapor ke polsek di Kota Jambi": the local office, which the regency does not name.
+                return self._mention(toks, h.start, h_end, unit.generic or unit.name, unit.acronym, unit.kind,
+                                     None, None, False, unit.sectors), h_end
             # "ke puskesmas", "kelurahan di Padang": an office known by its kind, not one we can name; a
             # mention linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
             return None, end
+        if "local" in unit.levels and unit.bare and self._counted(words, h.start):
+            return None, end  # "sembilan puskesmas", "seluruh puskesmas": offices in general
         if region is None and "{bare}" in unit.template:
             # "Pengadilan Agama Watampone", "Polres Pelabuhan Tanjung Priok": a town, not a regency.
             town, town_end = self._place_after(toks, words, end)
@@ -642,11 +660,13 @@ class AgencyExtractor:
                 region = self._regions[next(iter(pool))]
                 inferred = True
             elif not pool and hint_region is not None:
-                fits = hint_region if hint_region.level in unit.levels else None
-                if fits is None and "provinsi" in unit.levels:
+                fits = hint_region if hint_region.level in unit.levels and hint in (None, hint_region.level) else None
+                if fits is None and "provinsi" in unit.levels and hint in (None, "provinsi"):
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
+        if required and region is None:
+            return None, end  # "pemerintah kabupaten" where no kabupaten is known
         start = h.start
         suku = toks.lower[start] == "sudin"
         if start > 0 and words[start] == "dinas" and words[start - 1] == "suku":
@@ -686,6 +706,19 @@ class AgencyExtractor:
         if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")" and toks.surface(end + 1).isupper():
             return end + 3
         return end
+
+    @staticmethod
+    def _address(words: list[str], start: int) -> bool:
+        """"warga Kelurahan Cibuluh", "RW 09 Kelurahan Tanah Sareal": where someone lives, not the office."""
+        prev = words[start - 1] if start > 0 else ""
+        if prev.isdigit() and start > 1:
+            prev = words[start - 2]
+        return prev in _ADDRESS_WORDS
+
+    @staticmethod
+    def _counted(words: list[str], start: int) -> bool:
+        # "kantor-kantor kecamatan" (a plural), "19 kantor kecamatan", "seluruh puskesmas"
+        return start > 0 and (words[start - 1] in _QUANTIFIERS or words[start - 1].isdigit() or words[start - 1] == "-")
 
     @staticmethod
     def _combined(words: list[str], start: int, end: int) -> bool:

@@ -59,7 +59,8 @@ def test_surface_forms_link_to_the_official_name(ex, text, mention, name):
 def test_lowercase_place_names_after_local_offices_come_from_kemendagri_names(ex):
     assert names(ex, "puskesmas playen tutup hari sabtu") == ["Pusat Kesehatan Masyarakat Playen"]
     assert names(ex, "kelurahan sidomulyo timur tidak melayani") == ["Kelurahan Sidomulyo Timur"]
-    assert names(ex, "ke puskesmas induk dulu") == []  # ordinary words, not a name
+    # ordinary words, not a name: the office by its kind only
+    assert names(ex, "ke puskesmas induk dulu") == ["Pusat Kesehatan Masyarakat"]
 
 
 def test_mention_carries_kind_level_region_and_sectors(ex):
@@ -272,3 +273,47 @@ def test_names_of_companies_hospitals_and_vertical_offices(ex, text, hint, menti
     found = ex.extract(text, region_hint=hint)["agencies"]
     assert [(a["text"], a["name"]) for a in found] == [(mention, name)]
     assert text[found[0]["start"] : found[0]["end"]] == mention
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        # An office named by its kind alone keeps the bare name of the shared annotation brief.
+        ("udh tanya ke kantor desa katanya tunggu", "Kabupaten Deli Serdang", [("kantor desa", "Pemerintah Desa")]),
+        ("berobat ke puskesmas obatnya kosong", None, [("puskesmas", "Pusat Kesehatan Masyarakat")]),
+        ("pustu di desa kami tutup", None, [("pustu", "Puskesmas Pembantu")]),
+        ("pns di kantor kecamatan sy tiap jumat pulang", None, [("kantor kecamatan", "Kecamatan")]),
+        ("lapor ke polsek di Kota Jambi", None, [("polsek", "Kepolisian Sektor")]),  # the kota names no polsek
+        # Offices counted or in the plural are offices in general.
+        ("sembilan puskesmas di Kabupaten Pegunungan Bintang tutup", None, []),
+        ("terdapat 21 puskesmas yang mencatat stunting", None, []),
+        ("layanan dibuka di setiap kantor kecamatan", None, []),
+        ("layanan di kantor-kantor kecamatan", None, []),
+        ("pemerintah desa harus transparan", None, []),  # village government in general
+        # An address is not the office.
+        ("Kami warga Kelurahan Cibuluh melaporkan judi", None, []),
+        ("kami warga RW 09 Kelurahan Tanah Sareal mengajukan keberatan", None, []),
+        ("mengurus surat di Kelurahan Cibuluh lama", None, [("Kelurahan Cibuluh", "Kelurahan Cibuluh")]),
+        # "Pemerintah provinsi" at a desk is that province's government; "pemerintah daerah" stays general.
+        ("Pemerintah provinsi berjanji memperbaiki jalan", "Kalimantan Barat",
+         [("Pemerintah provinsi", "Pemerintah Provinsi Kalimantan Barat")]),
+        ("pemerintah provinsi belum turun", "Kabupaten Karawang",
+         [("pemerintah provinsi", "Pemerintah Provinsi Jawa Barat")]),
+        ("pemerintah kabupaten belum turun", "Kota Bekasi", []),
+        ("pemerintah daerah harus tegas", "Kabupaten Garut", []),
+        # Regional forums, port and road offices, Jakarta's companies.
+        ("FKUB Simalungun menggelar dialog", None,
+         [("FKUB Simalungun", "Forum Kerukunan Umat Beragama Kabupaten Simalungun")]),
+        ("KSOP Kalabahi menunda pelayaran", None,
+         [("KSOP Kalabahi", "Kantor Kesyahbandaran dan Otoritas Pelabuhan Kalabahi")]),
+        ("Balai Pelaksanaan Jalan Nasional belum memperbaiki jalan", "Kabupaten Kerinci",
+         [("Balai Pelaksanaan Jalan Nasional", "Balai Pelaksanaan Jalan Nasional Jambi")]),
+        ("PAM Jaya mati lagi", None, [("PAM Jaya", "Perusahaan Umum Daerah Air Minum Jaya")]),
+        ("naik Transjakarta ke kantor", None, [("Transjakarta", "PT Transportasi Jakarta")]),
+    ],
+)
+def test_offices_named_by_their_kind(ex, text, hint, expected):
+    found = ex.extract(text, region_hint=hint)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == expected
+    for a in found:
+        assert text[a["start"] : a["end"]] == a["text"]
