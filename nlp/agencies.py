@@ -13,11 +13,10 @@ linked to "<unit> <region>" ("Dukcapil Sarolangun" -> "Dinas Kependudukan dan Pe
 Sarolangun"). A unit without a region takes the document's region when exactly one fits (``region_inferred``).
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
-An office known only by its kind ("kelurahan di Padang", "pemerintah desa" without a name) is not linked: it
-names no particular agency. Units marked ``bare`` in the data are the exception ("lapor ke polsek", "berobat
-ke puskesmas", "tanya ke kantor desa" refer to the one local office): they keep the bare name of the kind
-("Pusat Kesehatan Masyarakat"), as the corpus's annotation brief asks, unless counted or in the plural
-("sembilan puskesmas", "kantor-kantor kecamatan"). A place after "warga"/"RW 05" is an address, not the office.
+An office known only by its kind ("ke puskesmas", "kelurahan di Padang" without a name) is not linked: it
+names no particular agency. Units marked ``bare`` in the data are the exception ("lapor ke polsek", "tanya ke
+kantor desa" refer to the one local office): they keep the bare name of the kind ("Pemerintah Desa"), unless
+counted or in the plural ("kantor-kantor kecamatan"). A place after "warga"/"RW 05" is an address, not the office.
 
 A regional office written in full keeps the name it was written with ("Dinas Pertanian dan Pangan Kabupaten
 Bangka Barat": regions combine offices differently), and a later short form of the same office takes that name.
@@ -599,7 +598,6 @@ class AgencyExtractor:
         # Look right for a region, across connectors.
         j = end
         level = hint
-        brand_start = brand_end = end
         while j < len(words) and j - end <= MAX_GAP:
             if j in region_hit_at and j in region_at:
                 m = region_at[j]
@@ -615,25 +613,15 @@ class AgencyExtractor:
                 m["_used"] = True
                 m.update(self._region_fields(region))
                 break
-            brand = (unit.brand_names and words[j].isalpha() and words[j] not in LEVEL_WORDS
-                     and toks.is_capitalised(j) and j - end < 3)
-            if brand and j == brand_end:
-                brand_end = j + 1
+            brand = unit.brand_names and words[j].isalpha() and toks.is_capitalised(j) and j - end < 3
             if not brand and (words[j] not in CONNECTORS
                               or (words[j] == "." and words[j - 1] not in ABBREVIATED_LEVELS)):
                 break
             if words[j] in LEVEL_WORDS:
                 level = LEVEL_WORDS[words[j]]
             j += 1
-        if brand_end > brand_start:
-            # The brand is part of the company's name ("Perumda Air Minum Tirta Gemilang Kota Magelang"); without
-            # a region after it only a "Tirta ..." or a two-word brand is taken for one, not "PDAM Mati".
-            if region is not None or words[brand_start].startswith("tirta") or brand_end - brand_start > 1:
-                unit = replace(unit, name=f"{unit.name} {toks.span_text(brand_start, brand_end)}")
-                end = max(end, brand_end)
-        required = region is None and written in self._lower_set(unit.region_required, None)
-        if required and hint is None:
-            return None, end  # "pemerintah daerah" in general, not one office
+        if region is None and written in self._lower_set(unit.region_required, None):
+            return None, end  # "pemerintah daerah", "pemerintah provinsi" in general, not one office
         if "local" in unit.levels and not unit.region_fallback and (not unit.bare or region is not None):
             if unit.bare and not self._counted(words, h.start):
                 # "lapor ke polsek di Kota Jambi": the local office, which the regency does not name.
@@ -665,8 +653,6 @@ class AgencyExtractor:
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
-        if required and region is None:
-            return None, end  # "pemerintah kabupaten" where no kabupaten is known
         start = h.start
         suku = toks.lower[start] == "sudin"
         if start > 0 and words[start] == "dinas" and words[start - 1] == "suku":
