@@ -307,3 +307,14 @@ def test_offices_named_by_their_kind(ex, text, hint, expected):
     assert [(a["text"], a["name"]) for a in found] == expected
     for a in found:
         assert text[a["start"] : a["end"]] == a["text"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sudah 3 kali lapor lewat SP4N-LAPOR soal jalan rusak",  # a complaint channel, not an agency
+        "keberatan saya kepada atasan PPID juga tidak dijawab",  # an officer's role
+    ],
+)
+def test_channels_and_roles_are_not_agencies(ex, text):
+    assert names(ex, text) == []
