@@ -234,6 +234,11 @@ class AgencyExtractor:
         self._known_words = frozenset(known_words | gazetteer.person_titles)
         self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0][:1].isalpha()}
         self._collapsed_region = {"".join(k): k for k in self._by_bare if len("".join(k)) >= 3}
+        self._variants = {u.id: {squash_name(v): v for v in u.variants} for u in gazetteer.units}
+        shared = {k for k, rs in self._by_bare.items() if sum(r.level != "provinsi" for r in rs) > 1}
+        # "Cirebon" is a kota and a kabupaten: templates with {distinct} then need the full name.
+        self._distinct = {r.code: r.name if tuple(tokenize(r.bare).lower) in shared else r.bare
+                          for r in gazetteer.regions}
         self._split_cache: dict[str, list[str] | None] = {}
         self._typo_cache: dict[str, str] = {}
 
@@ -506,6 +511,8 @@ class AgencyExtractor:
         doc_regions = {m["code"] for m in strong if m.get("level") != "provinsi"}
         doc_provinces = {m["code"] for m in strong if m.get("level") == "provinsi"}
         body_starts = {h.start for h in hits if h.kind == "B"}
+        with_region: dict[str, dict[str, Any]] = {}  # unit id -> its last mention with a region
+        first_name: dict[tuple[str, str], str] = {}  # (unit id, region code) -> the name it was first given
         out: list[dict[str, Any]] = []
         consumed = 0  # tokens before this index belong to a mention already made
         for h in hits:
@@ -527,23 +534,22 @@ class AgencyExtractor:
                 unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
                                                        doc_provinces, hint_region=hint, body_starts=body_starts)
                 if unit_mention is not None:
-                    unit_mention["_unit"] = h.ref[0].id
                     unnamed = unit_mention["region"] is None and unit_mention["level"] is None
                     # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara", "DLHK Pekanbaru" after
                     # "Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru": the same office, by the name it was
                     # first given in full.
-                    earlier = next((m for m in reversed(out) if m.get("_unit") == h.ref[0].id
-                                    and m["region"] is not None
-                                    and (unnamed or m["region"] == unit_mention["region"])), None)
-                    if earlier is not None and unnamed:
+                    unit_id = h.ref[0].id
+                    if unnamed and unit_id in with_region:
+                        earlier = with_region[unit_id]
                         unit_mention.update(name=earlier["name"], level=earlier["level"],
                                             region=earlier["region"], region_inferred=True)
-                    elif earlier is not None:
-                        unit_mention["name"] = earlier["name"]
+                    elif not unnamed and unit_mention["region"] is not None:
+                        key = (unit_id, unit_mention["region"]["code"])
+                        unit_mention["name"] = first_name.setdefault(key, unit_mention["name"])
+                    if unit_mention["region"] is not None:
+                        with_region[unit_id] = unit_mention
                     out.append(unit_mention)
                 consumed = end
-        for m in out:
-            m.pop("_unit", None)
         return out
 
     def _unit_mention(
@@ -562,7 +568,7 @@ class AgencyExtractor:
         unit: Unit = h.ref[0]
         hint: str | None = h.ref[1]
         written = " ".join(words[h.start : h.end])
-        variant = next((v for v in unit.variants if squash_name(v) == squash_name(written)), None)
+        variant = self._variants[unit.id].get(squash_name(written))
         if variant is not None:
             unit = replace(unit, name=variant)
         end = h_end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
@@ -710,11 +716,6 @@ class AgencyExtractor:
     def _combined(words: list[str], start: int, end: int) -> bool:
         return any(w in _NAME_JOINERS for w in words[start:end])
 
-    def _distinct(self, region: Region) -> str:
-        """The bare name, or the full one when a kota and a kabupaten share it ("Kota Cirebon")."""
-        shared = [r for r in self._by_bare.get(tuple(tokenize(region.bare).lower), []) if r.level != "provinsi"]
-        return region.name if len(shared) > 1 else region.bare
-
     def _region_at_end(self, words: list[str], start: int, end: int,
                        hint: Region | None) -> tuple[Region, int] | None:
         """The kabupaten/kota whose name ends ``words[start:end]``, with its length in words; one named like a
@@ -740,7 +741,7 @@ class AgencyExtractor:
             template = "{unit} {region}"
         return (
             template.format(unit=unit.name, region=region.full_name, bare=region.bare, province=region.province,
-                            place=region.bare, distinct=self._distinct(region)),
+                            place=region.bare, distinct=self._distinct[region.code]),
             region.level,
         )
 
