@@ -513,6 +513,7 @@ class AgencyExtractor:
         body_starts = {h.start for h in hits if h.kind == "B"}
         with_region: dict[str, dict[str, Any]] = {}  # unit id -> its last mention with a region
         first_name: dict[tuple[str, str], str] = {}  # (unit id, region code) -> the name it was first given
+        by_prefix: dict[str, dict[str, Any]] = {}  # leading words of a name -> the last mention so named
         out: list[dict[str, Any]] = []
         consumed = 0  # tokens before this index belong to a mention already made
         for h in hits:
@@ -524,11 +525,12 @@ class AgencyExtractor:
                 mention = self._mention(toks, h.start, end, body.name, body.acronym, body.kind, "pusat",
                                         None, False, body.sectors)
                 # "Ombudsman" after "Ombudsman RI Perwakilan Jambi" refers to that office.
-                earlier = next((m for m in reversed(out) if m["name"].startswith(body.name + " ")), None)
+                earlier = by_prefix.get(body.name)
                 if earlier is not None:
                     mention.update(name=earlier["name"], level=earlier["level"], region=earlier["region"],
                                    kind=earlier["kind"], region_inferred=True)
                 out.append(mention)
+                self._index_prefixes(by_prefix, mention)
                 consumed = end
             elif h.kind == "U":
                 unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
@@ -549,8 +551,15 @@ class AgencyExtractor:
                     if unit_mention["region"] is not None:
                         with_region[unit_id] = unit_mention
                     out.append(unit_mention)
+                    self._index_prefixes(by_prefix, unit_mention)
                 consumed = end
         return out
+
+    @staticmethod
+    def _index_prefixes(by_prefix: dict[str, dict[str, Any]], mention: dict[str, Any]) -> None:
+        words = mention["name"].split()
+        for i in range(1, min(len(words), 12)):
+            by_prefix[" ".join(words[:i])] = mention
 
     def _unit_mention(
         self,
