@@ -13,9 +13,13 @@ linked to "<unit> <region>" ("Dukcapil Sarolangun" -> "Dinas Kependudukan dan Pe
 Sarolangun"). A unit without a region takes the document's region when exactly one fits (``region_inferred``).
 Long words with a one-letter typo are corrected against the gazetteer's own words before matching.
 
-An office known only by its kind ("ke puskesmas", "kantor kecamatan" without a name) is not linked: it
-names no particular agency (units marked ``bare`` in the data, the Polsek and the KUA, are the exception:
-"lapor ke polsek" refers to the one local station).
+An office known only by its kind ("ke puskesmas", "kelurahan di Padang" without a name) is not linked: it
+names no particular agency. Units marked ``bare`` in the data are the exception ("lapor ke polsek", "tanya ke
+kantor desa" refer to the one local office): they keep the bare name of the kind ("Pemerintah Desa"), unless
+counted or in the plural ("kantor-kantor kecamatan"). A place after "warga"/"RW 05" is an address, not the office.
+
+A regional office written in full keeps the name it was written with ("Dinas Pertanian dan Pangan Kabupaten
+Bangka Barat": regions combine offices differently), and a later short form of the same office takes that name.
 
 Person titles are not agencies: "Bupati Muaro Jambi" yields a region mention only, "Menteri Sosial" and
 "Mendagri" nothing, because titles are not in the gazetteer. "Kepala Dinas Sosial" contains the agency
@@ -48,6 +52,20 @@ _PLACE_STOP = frozenset(
     "dan di ke dari yang untuk pada dengan atau karena tidak belum sudah sejak oleh ini itu juga tapi tetapi "
     "namun lalu serta saat ketika agar supaya jadi masih sangat".split()
 )
+# Words that open the name of an office: a regional office's own name ends before them ("Dinas Sosial dan Dinas
+# Kesehatan Kota X" is two offices).
+_OFFICE_HEADS = frozenset(
+    "dinas badan kantor suku sudin unit upt uptd bidang kepala pemerintah pemkab pemkot pemko pemprov "
+    "sekretariat inspektorat satuan rumah rsud puskesmas kepolisian polres polsek".split()
+)
+# Words before a kind of office that make it offices in general: "sembilan puskesmas", "seluruh kantor desa".
+_QUANTIFIERS = frozenset(
+    "beberapa sejumlah seluruh semua setiap tiap para banyak berbagai puluhan ratusan sebagian masing-masing "
+    "dua tiga empat lima enam tujuh delapan sembilan sepuluh belasan".split()
+)
+_ADDRESS_WORDS = frozenset("warga penduduk rt rw alamat beralamat berdomisili domisili tinggal".split())
+_NAME_JOINERS = frozenset({",", "dan", "serta", "&"})
+_ROMAN = re.compile(r"^[IVX]+$")  # "Suku Dinas Pendidikan Wilayah II"
 _HANDLE_SUFFIXES = frozenset({"", "ri", "id", "goid", "official", "resmi", "info"})
 _DERIVED = re.compile(r"^(?:pe|per|pen|pem|peng|ke|ber|me|di|ter)[a-z]{3,}(?:an|kan|i)$")
 _HONORIFICS = frozenset({"dr", "drs", "h", "hj", "ir", "prof", "st", "kh"})
@@ -216,6 +234,11 @@ class AgencyExtractor:
         self._known_words = frozenset(known_words | gazetteer.person_titles)
         self._collapsed_alias = {"".join(w): w for w in alias_words if len("".join(w)) >= 3 and w[0][:1].isalpha()}
         self._collapsed_region = {"".join(k): k for k in self._by_bare if len("".join(k)) >= 3}
+        self._variants = {u.id: {squash_name(v): v for v in u.variants} for u in gazetteer.units}
+        shared = {k for k, rs in self._by_bare.items() if sum(r.level != "provinsi" for r in rs) > 1}
+        # "Cirebon" is a kota and a kabupaten: templates with {distinct} then need the full name.
+        self._distinct = {r.code: r.name if tuple(tokenize(r.bare).lower) in shared else r.bare
+                          for r in gazetteer.regions}
         self._split_cache: dict[str, list[str] | None] = {}
         self._typo_cache: dict[str, str] = {}
 
@@ -341,15 +364,19 @@ class AgencyExtractor:
             return {"agencies": [], "regions": []}
         toks = self._expand_handles(toks)
         min_len = self._typo_min_len
-        words = [w if len(w) < min_len else self._correct(w) for w in toks.lower]
+        # "Sudin Sosial" is "Suku Dinas Sosial": matched as the dinas, named as its suku dinas.
+        words = ["dinas" if w == "sudin" else w if len(w) < min_len else self._correct(w) for w in toks.lower]
         doc = self._doc(words)
         hits = self._select(toks, [(*self._refs[mid], s, e) for mid, s, e in self._matcher(doc)])
         region_mentions = self._regions_of(toks, words, hits)
         explicit = {m["code"] for m in region_mentions if m.get("_explicit")}
+        hint = self._hint_region(region_hint)
+        if hint is not None:
+            explicit.add(hint.code)  # "Magelang" at the desk of Kabupaten Magelang is that regency, not the city
         for m in region_mentions:
             if not m.get("_explicit"):
                 m.update(self._resolve_bare(m["_candidates"], explicit, m["_hint"]))
-        agencies = self._agencies(toks, words, hits, region_mentions, self._hint_region(region_hint))
+        agencies = self._agencies(toks, words, hits, region_mentions, hint)
         regions = [
             {k: v for k, v in m.items() if not k.startswith("_")}
             for m in region_mentions
@@ -483,6 +510,10 @@ class AgencyExtractor:
         strong = [m for m in regions if m.get("code") and not m["_weak"]]
         doc_regions = {m["code"] for m in strong if m.get("level") != "provinsi"}
         doc_provinces = {m["code"] for m in strong if m.get("level") == "provinsi"}
+        body_starts = {h.start for h in hits if h.kind == "B"}
+        with_region: dict[str, dict[str, Any]] = {}  # unit id -> its last mention with a region
+        first_name: dict[tuple[str, str], str] = {}  # (unit id, region code) -> the name it was first given
+        by_prefix: dict[str, dict[str, Any]] = {}  # leading words of a name -> the last mention so named
         out: list[dict[str, Any]] = []
         consumed = 0  # tokens before this index belong to a mention already made
         for h in hits:
@@ -494,29 +525,41 @@ class AgencyExtractor:
                 mention = self._mention(toks, h.start, end, body.name, body.acronym, body.kind, "pusat",
                                         None, False, body.sectors)
                 # "Ombudsman" after "Ombudsman RI Perwakilan Jambi" refers to that office.
-                earlier = next((m for m in reversed(out) if m["name"].startswith(body.name + " ")), None)
+                earlier = by_prefix.get(body.name)
                 if earlier is not None:
                     mention.update(name=earlier["name"], level=earlier["level"], region=earlier["region"],
                                    kind=earlier["kind"], region_inferred=True)
                 out.append(mention)
+                self._index_prefixes(by_prefix, mention)
                 consumed = end
             elif h.kind == "U":
                 unit_mention, end = self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions,
-                                                       doc_provinces, hint_region=hint)
+                                                       doc_provinces, hint_region=hint, body_starts=body_starts)
                 if unit_mention is not None:
-                    unit_mention["_unit"] = h.ref[0].id
-                    if unit_mention["region"] is None and unit_mention["level"] is None:
-                        # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara": the same office.
-                        earlier = next((m for m in reversed(out) if m.get("_unit") == h.ref[0].id
-                                        and m["region"] is not None), None)
-                        if earlier is not None:
-                            unit_mention.update(name=earlier["name"], level=earlier["level"],
-                                                region=earlier["region"], region_inferred=True)
+                    unnamed = unit_mention["region"] is None and unit_mention["level"] is None
+                    # "Dinsos" after "Dinas Sosial (Dinsos) Kabupaten Maluku Tenggara", "DLHK Pekanbaru" after
+                    # "Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru": the same office, by the name it was
+                    # first given in full.
+                    unit_id = h.ref[0].id
+                    if unnamed and unit_id in with_region:
+                        earlier = with_region[unit_id]
+                        unit_mention.update(name=earlier["name"], level=earlier["level"],
+                                            region=earlier["region"], region_inferred=True)
+                    elif not unnamed and unit_mention["region"] is not None:
+                        key = (unit_id, unit_mention["region"]["code"])
+                        unit_mention["name"] = first_name.setdefault(key, unit_mention["name"])
+                    if unit_mention["region"] is not None:
+                        with_region[unit_id] = unit_mention
                     out.append(unit_mention)
+                    self._index_prefixes(by_prefix, unit_mention)
                 consumed = end
-        for m in out:
-            m.pop("_unit", None)
         return out
+
+    @staticmethod
+    def _index_prefixes(by_prefix: dict[str, dict[str, Any]], mention: dict[str, Any]) -> None:
+        words = mention["name"].split()
+        for i in range(1, min(len(words), 12)):
+            by_prefix[" ".join(words[:i])] = mention
 
     def _unit_mention(
         self,
@@ -528,14 +571,16 @@ class AgencyExtractor:
         doc_regions: set[str],
         doc_provinces: set[str],
         hint_region: Region | None = None,
+        body_starts: frozenset[int] | set[int] = frozenset(),
+        named_as_written: bool = True,
     ) -> tuple[dict[str, Any] | None, int]:
         unit: Unit = h.ref[0]
         hint: str | None = h.ref[1]
         written = " ".join(words[h.start : h.end])
-        variant = next((v for v in unit.variants if v.lower() == written), None)
+        variant = self._variants[unit.id].get(squash_name(written))
         if variant is not None:
             unit = replace(unit, name=variant)
-        end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
+        end = h_end = self._merge_parenthesised(words, h.end, unit.aliases, unit.acronym)
         region: Region | None = None
         inferred = False
         if "local" in unit.levels:
@@ -543,11 +588,28 @@ class AgencyExtractor:
             if place is None:
                 place, place_end = self._known_place_after(toks, words, end)
             if place is not None:
-                if written in self._lower_set(unit.place_words, None):
+                if written in self._lower_set(unit.place_words, None) or self._address(words, h.start):
                     return None, place_end  # "warga Kecamatan Kodi": a place, not the office
+                named = self._region_at_end(words, end, place_end, hint_region) if unit.region_fallback else None
+                if named is not None and named[1] == place_end - end:
+                    # "RSUD Empat Lawang", "rsud kebumen": the regency's own hospital.
+                    name, level_out = self._unit_name(unit, named[0], None)
+                    return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out,
+                                         named[0], False, unit.sectors), place_end
+                if named is not None:
+                    place = toks.span_text(end, place_end - named[1])  # "RSUD RA Kartini Jepara": the town
                 name, level_out = self._unit_name(unit, None, place)
                 return self._mention(toks, h.start, place_end, name, unit.acronym, unit.kind, level_out, None,
                                      False, unit.sectors), place_end
+        literal: str | None = None
+        if (named_as_written and "local" not in unit.levels and words[h.start] in ("dinas", "badan")
+                and toks.is_capitalised(h.start)):
+            # "Dinas Pertanian dan Pangan Kabupaten Bangka Barat": a regional office with a combined name of its
+            # own is named as written (with the official region name), not as the nearest kind of office.
+            tail_end = self._name_tail(toks, words, end, region_hit_at, body_starts)
+            if tail_end > end:
+                literal = toks.span_text(h.start, tail_end)
+                end = self._skip_acronym(toks, words, tail_end)
         # Look right for a region, across connectors.
         j = end
         level = hint
@@ -574,16 +636,23 @@ class AgencyExtractor:
                 level = LEVEL_WORDS[words[j]]
             j += 1
         if region is None and written in self._lower_set(unit.region_required, None):
-            return None, end  # "pemerintah daerah" in general, not one office
-        if "local" in unit.levels and not unit.bare and (region is None or not unit.region_fallback):
+            return None, end  # "pemerintah daerah", "pemerintah provinsi" in general, not one office
+        if "local" in unit.levels and not unit.region_fallback and (not unit.bare or region is not None):
+            if unit.bare and not self._counted(words, h.start):
+                # "lapor ke polsek di Kota Jambi": the local office, which the regency does not name.
+                return self._mention(toks, h.start, h_end, unit.generic or unit.name, unit.acronym, unit.kind,
+                                     None, None, False, unit.sectors), h_end
             # "ke puskesmas", "kelurahan di Padang": an office known by its kind, not one we can name; a
             # mention linked to the bare type ("Pusat Kesehatan Masyarakat") would count as an agency in reports.
             return None, end
+        if "local" in unit.levels and unit.bare and self._counted(words, h.start):
+            return None, end  # "sembilan puskesmas", "seluruh puskesmas": offices in general
         if region is None and "{bare}" in unit.template:
             # "Pengadilan Agama Watampone", "Polres Pelabuhan Tanjung Priok": a town, not a regency.
             town, town_end = self._place_after(toks, words, end)
             if town is not None:
-                name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town)
+                name = unit.template.format(unit=unit.name, bare=town, region=town, province=town, place=town,
+                                            distinct=town)
                 return self._mention(toks, h.start, town_end, name, unit.acronym, unit.kind, "lokal", None, False,
                                      unit.sectors), town_end
         if region is None and "local" not in unit.levels:
@@ -594,28 +663,94 @@ class AgencyExtractor:
                 region = self._regions[next(iter(pool))]
                 inferred = True
             elif not pool and hint_region is not None:
-                fits = hint_region if hint_region.level in unit.levels else None
-                if fits is None and "provinsi" in unit.levels:
+                fits = hint_region if hint_region.level in unit.levels and hint in (None, hint_region.level) else None
+                if fits is None and "provinsi" in unit.levels and hint in (None, "provinsi"):
                     fits = self._regions.get(hint_region.province_code)
                 if fits is not None:
                     region, inferred = fits, True
+        start = h.start
+        suku = toks.lower[start] == "sudin"
+        if start > 0 and words[start] == "dinas" and words[start - 1] == "suku":
+            start, suku = start - 1, True
+        if literal is not None:
+            if (region is None or inferred) and not self._combined(words, h.end, end):
+                # "Dinas Sosial Tolong ...": capitals that are no name; only a region after them makes them one.
+                return self._unit_mention(toks, words, h, region_at, region_hit_at, doc_regions, doc_provinces,
+                                          hint_region, body_starts, named_as_written=False)
+            unit = replace(unit, name=literal)
         name, level_out = self._unit_name(unit, region, None)
-        mention = self._mention(toks, h.start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
+        if suku and not name.startswith("Suku "):
+            name = "Suku " + name
+        mention = self._mention(toks, start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)
         return mention, end
+
+    @staticmethod
+    def _name_tail(toks: Tokens, words: list[str], end: int, region_hit_at: dict[int, _Hit],
+                   stops: frozenset[int] | set[int]) -> int:
+        """End of the capitalised words that continue an office name: ", Bina Marga dan Bina Konstruksi"."""
+        j = end
+        while j < len(words) and j - end < 16:
+            at = j + 1 if words[j] in _NAME_JOINERS else j
+            if (at >= len(words) or at in region_hit_at or at in stops or words[at] in _OFFICE_HEADS
+                    or words[at] in LEVEL_WORDS or not words[at].isalnum() or not toks.is_capitalised(at)):
+                break
+            surface = toks.surface(at)
+            if len(surface) > 1 and surface.isupper() and not _ROMAN.match(surface):
+                break  # "Dinas Kesehatan dan BPBD": an acronym names another office
+            j = at + 1
+        return j
+
+    @staticmethod
+    def _skip_acronym(toks: Tokens, words: list[str], end: int) -> int:
+        """After "(SDABMBK)" in "Dinas ..., Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi"."""
+        if end + 2 < len(words) and words[end] == "(" and words[end + 2] == ")" and toks.surface(end + 1).isupper():
+            return end + 3
+        return end
+
+    @staticmethod
+    def _address(words: list[str], start: int) -> bool:
+        """"warga Kelurahan Cibuluh", "RW 09 Kelurahan Tanah Sareal": where someone lives, not the office."""
+        prev = words[start - 1] if start > 0 else ""
+        if prev.isdigit() and start > 1:
+            prev = words[start - 2]
+        return prev in _ADDRESS_WORDS
+
+    @staticmethod
+    def _counted(words: list[str], start: int) -> bool:
+        # "kantor-kantor kecamatan" (a plural), "19 kantor kecamatan", "seluruh puskesmas"
+        return start > 0 and (words[start - 1] in _QUANTIFIERS or words[start - 1].isdigit() or words[start - 1] == "-")
+
+    @staticmethod
+    def _combined(words: list[str], start: int, end: int) -> bool:
+        return any(w in _NAME_JOINERS for w in words[start:end])
+
+    def _region_at_end(self, words: list[str], start: int, end: int,
+                       hint: Region | None) -> tuple[Region, int] | None:
+        """The kabupaten/kota whose name ends ``words[start:end]``, with its length in words; one named like a
+        region of another province than the desk's is taken for a name ("RSUD Tarakan" in Jakarta)."""
+        for n in range(min(3, end - start), 0, -1):
+            fits = [r for r in self._by_bare.get(tuple(words[end - n : end]), []) if r.level != "provinsi"]
+            if hint is not None:
+                fits = [r for r in fits if r.province_code == hint.province_code]
+            if fits:
+                chosen = hint if hint in fits else sorted(fits, key=lambda r: LEVEL_ORDER.index(r.level))[0]
+                return chosen, n
+        return None
 
     def _unit_name(self, unit: Unit, region: Region | None, place: str | None) -> tuple[str, str | None]:
         if place is not None:
             return unit.template.format(unit=unit.name, place=place), "lokal"
         if region is None:
             return unit.generic or unit.name, None
-        template = self.gazetteer.templates_by_province.get(unit.id, {}).get(region.province_code,
-                                                                              unit.template)
+        template = unit.template
+        if region.level != "provinsi":  # a province's own office keeps the usual name ("Dinas Sosial Provinsi DKI")
+            template = self.gazetteer.templates_by_province.get(unit.id, {}).get(region.province_code, template)
         if "{place}" in template:
             template = "{unit} {region}"
         return (
-            template.format(unit=unit.name, region=region.full_name, bare=region.bare,
-                            province=region.province, place=region.bare),
+            template.format(unit=unit.name, region=region.full_name, bare=region.bare, province=region.province,
+                            place=region.bare, distinct=self._distinct[region.code]),
             region.level,
         )
 

@@ -158,3 +158,163 @@ def test_a_short_form_after_the_full_name_refers_to_the_same_office(ex):
 def test_ombudsman_after_its_perwakilan_is_that_office(ex):
     out = names(ex, "Ombudsman RI Perwakilan Jambi menerima laporan. Ombudsman meminta klarifikasi.")
     assert out == ["Ombudsman Republik Indonesia Perwakilan Provinsi Jambi"] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "name"),
+    [
+        # A regional office with a combined name of its own is named as written, with the official region name.
+        ("Dinas Pertanian dan Pangan Kabupaten Bangka Barat menyalurkan benih",
+         "Dinas Pertanian dan Pangan Kabupaten Bangka Barat", "Dinas Pertanian dan Pangan Kabupaten Bangka Barat"),
+        ("Dinas Ketenagakerjaan Kota Bekasi membuka posko", "Dinas Ketenagakerjaan Kota Bekasi",
+         "Dinas Ketenagakerjaan Kota Bekasi"),
+        ("Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil menjawab",
+         "Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil",
+         "Dinas Komunikasi, Informatika dan Persandian Kabupaten Aceh Singkil"),
+        ("Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan memperbaiki jalan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kota Medan"),
+        ("Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi memperbaiki jalan",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi (SDABMBK) Kabupaten Bekasi",
+         "Dinas Sumber Daya Air, Bina Marga dan Bina Konstruksi Kabupaten Bekasi"),
+        ("Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam mendampingi wali nagari",
+         "Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam",
+         "Dinas Pemberdayaan Masyarakat dan Nagari Kabupaten Agam"),
+        ("Dinas Pemberdayaan Masyarakat dan Kampung Lampung Tengah", "Dinas Pemberdayaan Masyarakat dan Kampung "
+         "Lampung Tengah", "Dinas Pemberdayaan Masyarakat dan Kampung Kabupaten Lampung Tengah"),
+        # Jakarta's kota administrasi have a "suku dinas" of the province's dinas.
+        ("Suku Dinas Sosial Jakarta Pusat mendata warga", "Suku Dinas Sosial Jakarta Pusat",
+         "Suku Dinas Sosial Kota Administrasi Jakarta Pusat"),
+        ("Sudin SDA Jaktim belum mengeruk kali", "Sudin SDA Jaktim",
+         "Suku Dinas Sumber Daya Air Kota Administrasi Jakarta Timur"),
+        ("Suku Dinas Pendidikan Wilayah II Jakarta Barat", "Suku Dinas Pendidikan Wilayah II Jakarta Barat",
+         "Suku Dinas Pendidikan Wilayah II Kota Administrasi Jakarta Barat"),
+        ("Dinas Sosial Provinsi DKI Jakarta menyalurkan bantuan", "Dinas Sosial Provinsi DKI Jakarta",
+         "Dinas Sosial Provinsi Daerah Khusus Ibukota Jakarta"),  # the province's own dinas
+        ("BP Batam menaikkan tarif air", "BP Batam", "Badan Pengusahaan Batam"),
+    ],
+)
+def test_regional_offices_named_as_written(ex, text, mention, name):
+    found = ex.extract(text)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == [(mention, name)]
+    assert text[found[0]["start"] : found[0]["end"]] == mention
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Capitals after a unit are a name only when a region (or a combined "X dan Y" name) follows them.
+        ("Dinas Sosial Tolong Bantu kami", ["Dinas Sosial"]),
+        # An acronym or another "Dinas" starts another office.
+        ("Dinas Kesehatan dan BPBD Kabupaten Tebo turun ke lokasi",
+         ["Dinas Kesehatan Kabupaten Tebo", "Badan Penanggulangan Bencana Daerah Kabupaten Tebo"]),
+        ("Dinas Sosial dan Dinas Kesehatan Kota Jambi turun",
+         ["Dinas Sosial Kota Jambi", "Dinas Kesehatan Kota Jambi"]),
+        ("Kepala Dinas Sosial Kota Jambi, Budi, mengatakan", ["Dinas Sosial Kota Jambi"]),
+        # The short form of an office first named in full keeps that name.
+        ("Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru mengangkut sampah. DLHK Pekanbaru berjanji",
+         ["Dinas Lingkungan Hidup dan Kebersihan Kota Pekanbaru"] * 2),
+    ],
+)
+def test_where_a_written_office_name_ends(ex, text, expected):
+    assert names(ex, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "name"),
+    [
+        ("sudah ke dinsos belum ada kabar", "Kota Administrasi Jakarta Barat",
+         "Suku Dinas Sosial Kota Administrasi Jakarta Barat"),
+        # "Probolinggo" is a kota and a kabupaten: the desk's own region decides.
+        ("dispenduk probolinggo lambat", "Kabupaten Probolinggo",
+         "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Probolinggo"),
+        ("dispenduk probolinggo lambat", None, "Dinas Kependudukan dan Pencatatan Sipil Kota Probolinggo"),
+    ],
+)
+def test_region_of_the_desk_decides_between_regions(ex, text, hint, name):
+    assert names(ex, text, region_hint=hint) == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "mention", "name"),
+    [
+        # Writers disagree on whether a company's brand belongs to its name: the region names it.
+        ("Perumda Air Minum Tirta Dharma Kota Bengkulu menaikkan tarif", None,
+         "Perumda Air Minum Tirta Dharma Kota Bengkulu", "Perusahaan Daerah Air Minum Kota Bengkulu"),
+        # A regency's hospital named by the regency; a named hospital without the town after its name.
+        ("RSUD Empat Lawang kekurangan dokter", None, "RSUD Empat Lawang",
+         "Rumah Sakit Umum Daerah Kabupaten Empat Lawang"),
+        ("rsud kebumen penuh", "Kabupaten Kebumen", "rsud kebumen", "Rumah Sakit Umum Daerah Kabupaten Kebumen"),
+        ("RSUD RA Kartini Jepara menolak pasien", None, "RSUD RA Kartini Jepara", "Rumah Sakit Umum Daerah RA Kartini"),
+        ("RSUD Tarakan penuh", "Kota Administrasi Jakarta Pusat", "RSUD Tarakan",
+         "Rumah Sakit Umum Daerah Tarakan"),  # Jakarta's hospital, not Kota Tarakan's
+        # Kejaksaan negeri take the level only where a kota and a kabupaten share the name.
+        ("Kejari Kota Cirebon menahan tersangka", None, "Kejari Kota Cirebon", "Kejaksaan Negeri Kota Cirebon"),
+        ("Kejaksaan Negeri Pati menahan tersangka", None, "Kejaksaan Negeri Pati", "Kejaksaan Negeri Pati"),
+        ("inspektorat daerah sudah memeriksa", "Kabupaten Wonosobo", "inspektorat daerah",
+         "Inspektorat Daerah Kabupaten Wonosobo"),
+        # The Ombudsman with a province is its perwakilan; alone it is the national body.
+        ("ombudsman jabar lambat", None, "ombudsman jabar",
+         "Ombudsman Republik Indonesia Perwakilan Provinsi Jawa Barat"),
+        ("Ombudsman RI menilai kepatuhan", None, "Ombudsman RI", "Ombudsman Republik Indonesia"),
+        # "BPN" alone is the land office people deal with; "BPN RI" the ministry.
+        ("ngurus sertifikat di bpn lama bgt", "Kabupaten Bogor", "bpn", "Kantor Pertanahan Kabupaten Bogor"),
+        ("BPN RI menargetkan sertifikasi", None, "BPN RI",
+         "Kementerian Agraria dan Tata Ruang/Badan Pertanahan Nasional"),
+    ],
+)
+def test_names_of_companies_hospitals_and_vertical_offices(ex, text, hint, mention, name):
+    found = ex.extract(text, region_hint=hint)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == [(mention, name)]
+    assert text[found[0]["start"] : found[0]["end"]] == mention
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        # An office written as an office ("kantor ...") keeps the bare name of its kind.
+        ("udh tanya ke kantor desa katanya tunggu", "Kabupaten Deli Serdang", [("kantor desa", "Pemerintah Desa")]),
+        ("berobat ke puskesmas obatnya kosong", None, []),  # the kind alone: not one office
+        ("Pustu Sipora tutup", None, [("Pustu Sipora", "Puskesmas Pembantu Sipora")]),
+        ("pns di kantor kecamatan sy tiap jumat pulang", None, [("kantor kecamatan", "Kecamatan")]),
+        ("lapor ke polsek di Kota Jambi", None, [("polsek", "Kepolisian Sektor")]),  # the kota names no polsek
+        # Offices counted or in the plural are offices in general.
+        ("sembilan puskesmas di Kabupaten Pegunungan Bintang tutup", None, []),
+        ("terdapat 21 puskesmas yang mencatat stunting", None, []),
+        ("layanan dibuka di setiap kantor kecamatan", None, []),
+        ("layanan di kantor-kantor kecamatan", None, []),
+        ("pemerintah desa harus transparan", None, []),  # village government in general
+        # An address is not the office.
+        ("Kami warga Kelurahan Cibuluh melaporkan judi", None, []),
+        ("kami warga RW 09 Kelurahan Tanah Sareal mengajukan keberatan", None, []),
+        ("mengurus surat di Kelurahan Cibuluh lama", None, [("Kelurahan Cibuluh", "Kelurahan Cibuluh")]),
+        # "pemerintah provinsi", "pemerintah daerah" without a region are government in general.
+        ("Pemerintah provinsi berjanji memperbaiki jalan", "Kalimantan Barat", []),
+        ("pemerintah daerah harus tegas", "Kabupaten Garut", []),
+        # Regional forums, port and road offices, Jakarta's companies.
+        ("FKUB Simalungun menggelar dialog", None,
+         [("FKUB Simalungun", "Forum Kerukunan Umat Beragama Kabupaten Simalungun")]),
+        ("KSOP Kalabahi menunda pelayaran", None,
+         [("KSOP Kalabahi", "Kantor Kesyahbandaran dan Otoritas Pelabuhan Kalabahi")]),
+        ("Balai Pelaksanaan Jalan Nasional belum memperbaiki jalan", "Kabupaten Kerinci",
+         [("Balai Pelaksanaan Jalan Nasional", "Balai Pelaksanaan Jalan Nasional Jambi")]),
+        ("PAM Jaya mati lagi", None, [("PAM Jaya", "Perusahaan Umum Daerah Air Minum Jaya")]),
+        ("naik Transjakarta ke kantor", None, [("Transjakarta", "PT Transportasi Jakarta")]),
+    ],
+)
+def test_offices_named_by_their_kind(ex, text, hint, expected):
+    found = ex.extract(text, region_hint=hint)["agencies"]
+    assert [(a["text"], a["name"]) for a in found] == expected
+    for a in found:
+        assert text[a["start"] : a["end"]] == a["text"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sudah 3 kali lapor lewat SP4N-LAPOR soal jalan rusak",  # a complaint channel, not an agency
+        "keberatan saya kepada atasan PPID juga tidak dijawab",  # an officer's role
+    ],
+)
+def test_channels_and_roles_are_not_agencies(ex, text):
+    assert names(ex, text) == []
