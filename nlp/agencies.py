@@ -140,6 +140,9 @@ class Gazetteer:
     local_places: Callable[[], frozenset[tuple[str, ...]]] | None = None
 
 
+_OTHER = "<other>"  # never a token of ours: tokens are runs of word characters or one other character
+
+
 @dataclass
 class _Hit:
     kind: str  # "B" body, "U" unit, "R" region
@@ -366,7 +369,10 @@ class AgencyExtractor:
         min_len = self._typo_min_len
         # "Sudin Sosial" is "Suku Dinas Sosial": matched as the dinas, named as its suku dinas.
         words = ["dinas" if w == "sudin" else w if len(w) < min_len else self._correct(w) for w in toks.lower]
-        doc = self._doc(words)
+        # Words no pattern contains can never be part of a match: one placeholder stands for all of them, so
+        # spaCy's vocabulary does not grow with every new word of a stream (memory) and looks up fewer strings.
+        known = self._known_words
+        doc = self._doc([w if w in known else _OTHER for w in words])
         hits = self._select(toks, [(*self._refs[mid], s, e) for mid, s, e in self._matcher(doc)])
         region_mentions = self._regions_of(toks, words, hits)
         explicit = {m["code"] for m in region_mentions if m.get("_explicit")}

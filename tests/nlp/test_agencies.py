@@ -318,3 +318,17 @@ def test_offices_named_by_their_kind(ex, text, hint, expected):
 )
 def test_channels_and_roles_are_not_agencies(ex, text):
     assert names(ex, text) == []
+
+
+def test_new_words_do_not_grow_the_matcher_vocabulary(ex):
+    """A long-running service meets new words forever; spaCy's vocabulary must not keep them all."""
+    import random
+
+    rng = random.Random(3)
+    ex.extract("Dinas Sosial Kota Jambi belum menyalurkan bansos")
+    before = len(ex._vocab.strings)
+    for _ in range(300):
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(9))
+        out = ex.extract(f"Laporan {word} ke Dinas Sosial Kota Jambi soal {word}{word}")
+        assert out["agencies"][0]["name"] == "Dinas Sosial Kota Jambi"
+    assert len(ex._vocab.strings) == before
