@@ -79,10 +79,14 @@ class LinearHead:
         char_ngram_range: tuple[int, int] = (3, 5),
     ) -> None:
         n_words, n_chars = len(word_terms), len(char_terms)
-        if weights.shape[0] != n_words + n_chars or len(word_idf) != n_words or len(char_idf) != n_chars:
+        per_label = [np.shape(v) for v in (intercepts, sigmoid_a, sigmoid_b)]
+        if (
+            weights.ndim != 2 or weights.shape[0] != n_words + n_chars or len(word_idf) != n_words
+            or len(char_idf) != n_chars or any(shape != weights.shape[1:] for shape in per_label)
+        ):
             raise ValueError(
                 f"inconsistent head: {n_words} word and {n_chars} char terms, idf {len(word_idf)}/{len(char_idf)}, "
-                f"weights {weights.shape}"
+                f"weights {weights.shape}, intercepts and sigmoid a/b {per_label}"
             )
         self.word_terms = list(word_terms)
         self.char_terms = list(char_terms)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,3 +51,16 @@ def test_rows_without_known_terms_score_the_intercepts():
     assert np.allclose(scores[0], head.intercepts) and np.allclose(scores[1], head.intercepts)
     assert not np.allclose(scores[2], head.intercepts)
     assert head.decision([]).shape == (0, 2)
+
+
+def test_a_head_whose_per_label_arrays_disagree_is_refused():
+    good = _tiny_head()
+    parts = {
+        "word_terms": good.word_terms, "word_idf": good.idf[:3], "char_terms": good.char_terms,
+        "char_idf": good.idf[3:], "weights": good.weights, "intercepts": good.intercepts,
+        "sigmoid_a": good.sigmoid_a, "sigmoid_b": good.sigmoid_b,
+    }
+    LinearHead(**parts)
+    for name, bad in [("intercepts", np.zeros(3)), ("sigmoid_a", np.zeros(1)), ("weights", np.zeros(6))]:
+        with pytest.raises(ValueError, match="inconsistent head"):
+            LinearHead(**{**parts, name: bad})
