@@ -64,3 +64,15 @@ def test_a_head_whose_per_label_arrays_disagree_is_refused():
     for name, bad in [("intercepts", np.zeros(3)), ("sigmoid_a", np.zeros(1)), ("weights", np.zeros(6))]:
         with pytest.raises(ValueError, match="inconsistent head"):
             LinearHead(**{**parts, name: bad})
+
+
+def test_the_per_word_cache_is_bounded_in_bytes_not_only_in_words(monkeypatch):
+    import pilah.nlp.linear as linear
+
+    monkeypatch.setattr(linear, "_MAX_CACHE_BYTES", 50_000, raising=False)
+    head = _tiny_head()
+    for i in range(20):  # twenty 1,000-letter words, each made of known n-grams
+        head.decision([("jalan" * 200 + "x" * (i + 1), "")])
+    cached = sum(len(word) + len(packed) for word, packed in head._word_cache.items())
+    assert 0 < cached <= 50_000
+    assert np.allclose(head.decision([("jalan" * 200 + "x", "")]), head.decision([("jalan" * 200 + "x", "")]))
