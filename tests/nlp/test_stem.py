@@ -88,3 +88,23 @@ def test_the_affix_guard_only_skips_words_sastrawi_leaves_or_infixed_words():
     assert len(skipped) > 500  # the guard does skip work
     differ = [w for w in skipped if sastrawi.stem_word(w) != w]
     assert all(infixed.match(w) for w in differ), differ
+
+
+def test_the_affix_guard_scan_is_linear_in_the_length_of_a_word():
+    """A 1 MB request may hold one very long "word": the guard looks at slices no longer than a root."""
+    from pilah.nlp.stem import AffixGuard
+
+    class CountingSet(frozenset):
+        lookups = 0
+
+        def __contains__(self, item):
+            CountingSet.lookups += 1
+            return super().__contains__(item)
+
+    guard = AffixGuard(["sapu", "ambil", "bangun"])
+    guard._cores = CountingSet(guard._cores)
+    assert guard.may_change("menyapu") and not guard.may_change("mexqxq")
+    for n in (1_000, 4_000):
+        CountingSet.lookups = 0
+        assert not guard.may_change("me" + "xq" * n)
+        assert CountingSet.lookups < 100, (n, CountingSet.lookups)
