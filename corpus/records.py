@@ -17,6 +17,7 @@ from typing import Any
 from pilah.corpus.taxonomy import Taxonomy
 from pilah.nlp.errors import DataError
 from pilah.nlp.features import compose_text
+from pilah.nlp.normalize import is_valid_unicode
 
 __all__ = [
     "Example",
@@ -171,6 +172,17 @@ def read_labelled(
             continue
         if not text.strip():
             problems.append(Problem(name, n, text_field, "empty text; fill it in or remove the row"))
+            continue
+        bad_field = next(
+            (f for f in (text_field, title_field, id_field) if isinstance(rec.get(f), str)
+             and not is_valid_unicode(rec[f])),
+            None,
+        )
+        if bad_field is not None:
+            problems.append(
+                Problem(name, n, bad_field, "not Unicode text (an unpaired surrogate such as \\ud800); "
+                        "fix the file's encoding")
+            )
             continue
         labels = _labels(rec.get(label_field), label_sep)
         if not labels:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from pilah.models.sector_model import SectorModel
 from pilah.nlp.errors import InputError
 from pilah.nlp.features import compose_text
+from pilah.nlp.normalize import is_valid_unicode
 
 __all__ = [
     "Analyzer", "Document", "Extractor", "parse_document", "error_result", "is_valid_unicode", "valid_id",
@@ -45,15 +46,6 @@ class Document:
     @property
     def full_text(self) -> str:
         return compose_text(self.title, self.text)
-
-
-def is_valid_unicode(value: str) -> bool:
-    """False for text with unpaired surrogates ("\\ud800" escapes): not Unicode text, cannot be encoded."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def valid_id(value: Any) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pilah.nlp.lexicon import AmbiguousRule, Lexicon
 
-__all__ = ["NormalizedText", "Normalizer", "PLACEHOLDERS", "mask_personal_data"]
+__all__ = ["NormalizedText", "Normalizer", "PLACEHOLDERS", "is_valid_unicode", "mask_personal_data"]
 
 PLACEHOLDERS = ("__url__", "__email__", "__phone__", "__nik__", "__rupiah__", "__num__")
 
@@ -121,6 +121,15 @@ def mask_personal_data(text: str) -> str:
     if _DIGIT.search(text):
         text = _LONG_NUMBER.sub(_mask_numbers, text)
     return text
+
+
+def is_valid_unicode(value: str) -> bool:
+    """False for text with unpaired surrogates ("\\ud800" escapes): not Unicode text, cannot be encoded."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

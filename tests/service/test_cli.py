@@ -103,6 +103,20 @@ def test_train_on_user_csv_reports_bad_rows_by_number(tmp_path):
     assert "data.csv:4: kategori: unknown label(s) ['jalan_raya']" in result.stderr
 
 
+def test_train_reports_text_that_is_not_unicode_by_row(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text(
+        '{"id": "a", "text": "ktp belum jadi", "sectors": ["adminduk"]}\n'
+        '{"id": "b", "text": "jalan \\ud800 rusak", "sectors": ["infrastruktur"]}\n'
+        '{"id": "c\\udfff", "text": "obat habis", "sectors": ["kesehatan"]}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["train", str(path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3
+    assert "data.jsonl:2: text: not Unicode text" in result.stderr
+    assert "data.jsonl:3: id: not Unicode text" in result.stderr
+
+
 def test_retrain_on_own_label_set_without_touching_code(tmp_path, small_examples):
     tax = tmp_path / "tax.yaml"
     tax.write_text(
