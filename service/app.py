@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.holder = ModelHolder()
     registry = CollectorRegistry()
     app.state.metrics = ServiceMetrics(registry)
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     install_error_handlers(app)
     for router in (analyze.router, info.router, admin.router, feedback.router):
         app.include_router(router)
