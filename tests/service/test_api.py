@@ -127,6 +127,50 @@ def test_metrics_count_requests_predictions_errors_and_model(client):
     assert "http_request_duration_seconds" in text and 'handler="/v1/analyze"' in text
 
 
+def _sample(text: str, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_http_metrics_name_each_route_by_its_template_and_group_statuses(client):
+    client.post("/v1/analyze", json={"text": "jalan rusak parah"})
+    client.post("/v1/analyze", json={"text": ""})
+    client.get("/v1/analyze")
+    client.get("/static/app.js")
+    client.get("/v1/no-such-route")
+    client.get("/metrics")
+    text = client.get("/metrics").text
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="2xx") == 1
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="GET", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/static", method="GET", status="2xx") == 1
+    assert _sample(text, "http_requests_total", handler="none", method="GET", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/metrics") == 0
+    assert _sample(text, "http_request_duration_seconds_count", handler="/v1/analyze", method="POST") == 2
+    assert _sample(text, "http_request_duration_highr_seconds_count") == 5
+    assert _sample(text, "http_request_size_bytes_sum", handler="/v1/analyze") > 0
+    assert _sample(text, "http_response_size_bytes_sum", handler="/v1/analyze") > 0
+
+
+def test_an_exception_escaping_the_app_is_counted_and_logged_as_a_500(settings, caplog):
+    app = create_app(settings)
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.dependency_overrides[_holder] = broken
+    with TestClient(app, raise_server_exceptions=False) as c, caplog.at_level("INFO", logger="pilah.access"):
+        assert c.post("/v1/analyze", json={"text": "jalan rusak"}).status_code == 500
+        text = c.get("/metrics").text
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="5xx") == 1
+    assert [r.status for r in caplog.records if r.name == "pilah.access" and r.path == "/v1/analyze"] == [500]
+
+
 def test_feedback_is_durable_across_a_restart(settings):
     with TestClient(create_app(settings)) as c:
         r = c.post("/v1/feedback", json={"id": "doc-9", "text": "KTP hilang", "labels": ["adminduk"]})
