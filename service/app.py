@@ -27,7 +27,7 @@ from pilah.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from pilah.service.middleware import RequestGuard
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
-from pilah.service.state import ModelHolder, load_and_check
+from pilah.service.state import ModelHolder, freeze_heap, load_and_check
 
 __all__ = ["create_app"]
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analyzer = load_and_check(Path(settings.model_dir))
         app.state.holder.swap(analyzer, Path(settings.model_dir))
         app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
+        freeze_heap()
         logging.getLogger("pilah.service").info(
             f"serving model {analyzer.model.name} {analyzer.model.version} from {settings.model_dir}"
         )
