@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: /docs is our own offline page
         redoc_url=None,
+        # FastAPI's built-in OpenTelemetry looks up the global providers on every request; the service's
+        # telemetry is its Prometheus metrics and JSON access log.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.holder = ModelHolder()
     registry = CollectorRegistry()
