@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app()`` wires settings, model, routers, errors, metrics and the page.
 
 The model loads in the lifespan (never at import). ``RequestGuard`` gives every response an ``X-Request-ID``,
-checks content type and body size, and writes one JSON log line per request without any text from it.
+checks content type and body size, records the per-route HTTP metrics, and writes one JSON log line per
+request without any text from it.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from pilah.service.docs_page import render_docs
 from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
-from pilah.service.metrics import ServiceMetrics
+from pilah.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from pilah.service.middleware import RequestGuard
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
-from pilah.service.state import ModelHolder, load_and_check
+from pilah.service.state import ModelHolder, freeze_heap, load_and_check
 
 __all__ = ["create_app"]
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analyzer = load_and_check(Path(settings.model_dir))
         app.state.holder.swap(analyzer, Path(settings.model_dir))
         app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
+        freeze_heap()
         logging.getLogger("pilah.service").info(
             f"serving model {analyzer.model.name} {analyzer.model.version} from {settings.model_dir}"
         )
@@ -77,20 +79,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: /docs is our own offline page
         redoc_url=None,
+        # FastAPI's built-in OpenTelemetry looks up the global providers on every request; the service's
+        # telemetry is its Prometheus metrics and JSON access log.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.holder = ModelHolder()
     registry = CollectorRegistry()
     app.state.metrics = ServiceMetrics(registry)
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     install_error_handlers(app)
     for router in (analyze.router, info.router, admin.router, feedback.router):
         app.include_router(router)
 
-    from prometheus_fastapi_instrumentator import Instrumentator
+    metrics = app.state.metrics
 
-    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     static = Path(str(resources.files("pilah.service").joinpath("static")))
     app.mount("/static", StaticFiles(directory=static), name="static")
@@ -105,6 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def page() -> HTMLResponse:
         return HTMLResponse(index_html)
 
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, metrics=app.state.metrics)
 
     return app

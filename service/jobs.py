@@ -279,6 +279,7 @@ def serve_job(
         port=settings.port,
         workers=settings.workers,
         log_level="warning",
+        access_log=False,  # RequestGuard writes the access log (JSON); uvicorn's would format a line per request
         timeout_graceful_shutdown=settings.graceful_timeout,
         timeout_keep_alive=settings.keep_alive,
     )

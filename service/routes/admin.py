@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import ReloadIn
-from pilah.service.state import load_and_check
+from pilah.service.state import freeze_heap, load_and_check
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -36,5 +36,6 @@ async def reload(
         # Loading is slow and CPU-bound: off the event loop, while the old model keeps serving.
         analyzer = await run_in_threadpool(load_and_check, model_dir)
         holder.swap(analyzer, model_dir)
+        freeze_heap()
     metrics.set_model(analyzer.model.name, analyzer.model.version)
     return {"status": "reloaded", "previous": previous, "model": analyzer.model_info, "path": str(model_dir)}

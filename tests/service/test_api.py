@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import gc
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -125,6 +127,93 @@ def test_metrics_count_requests_predictions_errors_and_model(client):
     assert 'pilah_errors_total{code="empty_text"} 1.0' in text
     assert "pilah_model_info{" in text
     assert "http_request_duration_seconds" in text and 'handler="/v1/analyze"' in text
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_http_metrics_name_each_route_by_its_template_and_group_statuses(client):
+    client.post("/v1/analyze", json={"text": "jalan rusak parah"})
+    client.post("/v1/analyze", json={"text": ""})
+    client.get("/v1/analyze")
+    client.get("/static/app.js")
+    client.get("/v1/no-such-route")
+    client.get("/metrics")
+    text = client.get("/metrics").text
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="2xx") == 1
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="GET", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/static", method="GET", status="2xx") == 1
+    assert _sample(text, "http_requests_total", handler="none", method="GET", status="4xx") == 1
+    assert _sample(text, "http_requests_total", handler="/metrics") == 0
+    assert _sample(text, "http_request_duration_seconds_count", handler="/v1/analyze", method="POST") == 2
+    assert _sample(text, "http_request_duration_highr_seconds_count") == 5
+    assert _sample(text, "http_request_size_bytes_sum", handler="/v1/analyze") > 0
+    assert _sample(text, "http_response_size_bytes_sum", handler="/v1/analyze") > 0
+
+
+def test_an_exception_escaping_the_app_is_counted_and_logged_as_a_500(settings, caplog):
+    app = create_app(settings)
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.dependency_overrides[_holder] = broken
+    with TestClient(app, raise_server_exceptions=False) as c, caplog.at_level("INFO", logger="pilah.access"):
+        assert c.post("/v1/analyze", json={"text": "jalan rusak"}).status_code == 500
+        text = c.get("/metrics").text
+    assert _sample(text, "http_requests_total", handler="/v1/analyze", method="POST", status="5xx") == 1
+    assert [r.status for r in caplog.records if r.name == "pilah.access" and r.path == "/v1/analyze"] == [500]
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("inline_max_bytes", "path", "body", "on_loop"),
+    [
+        (2048, "/v1/analyze", {"text": "jalan rusak parah"}, True),
+        (2048, "/v1/analyze", {"text": "jalan rusak parah di kampung kami " * 80}, False),
+        (0, "/v1/analyze", {"text": "jalan rusak parah"}, False),
+        (2048, "/v1/classify", {"text": "obat kosong di puskesmas"}, True),
+        (2048, "/v1/agencies", {"text": "Dinas Sosial Kota Jambi " * 100}, False),
+        (2048, "/v1/analyze/batch", {"documents": [{"text": "jalan rusak"}]}, False),
+    ],
+)
+def test_only_short_single_texts_are_analysed_on_the_event_loop(settings, inline_max_bytes, path, body, on_loop):
+    settings = settings.model_copy(update={"inline_max_bytes": inline_max_bytes, "max_text_bytes": 100_000})
+    app = create_app(settings)
+    with TestClient(app) as c:
+        analyzer = app.state.holder.current
+        seen: list[bool] = []
+        for name in ("analyze", "classify", "extract"):
+            real = getattr(analyzer, name)
+
+            def spy(*args, _real=real, **kwargs):
+                seen.append(_on_event_loop())
+                return _real(*args, **kwargs)
+
+            setattr(analyzer, name, spy)
+        assert c.post(path, json=body).status_code == 200
+    assert seen and set(seen) == {on_loop}
+
+
+def test_the_loaded_model_is_out_of_the_collectors_sight(client):
+    analyzer = client.app.state.holder.current
+    assert gc.get_freeze_count() > 0
+    assert not any(obj is analyzer.model for obj in gc.get_objects())
 
 
 def test_feedback_is_durable_across_a_restart(settings):
