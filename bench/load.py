@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT_S = 1.0  # from the scheduled send time (40x the p99 target); later answers are timeouts
 BATCH_SIZE = 100
-BATCH_REQUESTS = 20
+BATCH_REQUESTS = 40
 CLOSED_LOOP_CONNECTIONS = 8
 BUDGET_S = 90.0  # the whole section; the 2-worker row is skipped when it would not fit
 
@@ -433,6 +433,7 @@ class BatchResult:
     errors: int
     in_process_s: list[float]  # `analyze` of the same documents in this process, one per timed pass
     label: str = "1 worker"
+    pairs: list[tuple[float, float]] = field(default_factory=list)  # (in-process s, HTTP s) measured back to back
 
     @staticmethod
     def _docs_per_s(seconds: float) -> float:
@@ -449,6 +450,16 @@ class BatchResult:
         base = self.in_process_docs_per_s(p)
         return self.http_docs_per_s(p) / base if base else 0.0
 
+    def paired_ratio(self) -> float:
+        """Median over pairs of HTTP / in-process throughput, each pair measured back to back.
+
+        This machine switches between a fast and a slow state for a second or so at a time (the same
+        in-process pass takes 27 or 43 ms); a pair almost always falls within one state, medians of the two
+        sides taken separately need not.
+        """
+        ratios = sorted(ip / http for ip, http in self.pairs if http > 0)
+        return _percentile(ratios, 50) if ratios else 0.0
+
 
 def batch_latency(port: int, body: bytes, in_process_pass: Callable[[], float], requests: int = BATCH_REQUESTS,
                   budget_s: float = 20.0) -> BatchResult:
@@ -459,12 +470,14 @@ def batch_latency(port: int, body: bytes, in_process_pass: Callable[[], float], 
         client = Client(port, max_connections=1)
         lat: list[float] = []
         in_process_s: list[float] = []
+        pairs: list[tuple[float, float]] = []
         errors = 0
         deadline = time.perf_counter() + budget_s
-        for _ in range(requests):
+        for i in range(requests):
             if time.perf_counter() > deadline:
                 break
-            in_process_s.append(in_process_pass())  # blocks the loop; nothing else runs on it here
+            if i % 2 == 0:  # alternate which side of a pair goes first
+                in_process_s.append(in_process_pass())  # blocks the loop; nothing else runs on it here
             t0 = time.perf_counter()
             try:
                 status, data = await asyncio.wait_for(client.request("POST", "/v1/analyze/batch", body), 30.0)
@@ -475,15 +488,19 @@ def batch_latency(port: int, body: bytes, in_process_pass: Callable[[], float], 
             except (TimeoutError, OSError, ValueError, KeyError, h11.ProtocolError):
                 errors += 1
                 continue
+            finally:
+                if i % 2 == 1:
+                    in_process_s.append(in_process_pass())
             lat.append(done - t0)
+            pairs.append((in_process_s[-1], done - t0))
         client.close()
-        return BatchResult(lat, errors, in_process_s)
+        return BatchResult(lat, errors, in_process_s, pairs=pairs)
 
     res: BatchResult = _run(go)
     xs = sorted(res.latencies_s)
     _log(f"batch of {BATCH_SIZE}: {len(xs)} requests, p50 {_percentile(xs, 50) * 1000:.0f} ms, "
          f"{res.http_docs_per_s():,.0f} docs/s over HTTP vs {res.in_process_docs_per_s():,.0f} in-process "
-         f"(medians): {res.ratio():.0%}")
+         f"(medians): {res.ratio():.0%}; median of paired ratios {res.paired_ratio():.0%}")
     return res
 
 
@@ -625,17 +642,19 @@ def _render(rows: Sequence[LoadResult], batch: BatchResult | None, *, rate: floa
             f"{len(xs)} sequential requests",
             f"({batch.errors} errors), each just after a pass of `analyze` over the same documents in the "
             "benchmark process",
-            "(caches warm, server idle), so both sides see the same machine load. The ratio compares medians",
-            "(robust on a shared machine); the best-of ratio is beside it. With "
+            "(caches warm, server idle; which side goes first alternates), so both sides of a pair see the same",
+            "machine load. This machine switches between a fast and a slow state for a second or so at a time",
+            "(the same in-process pass takes 27 or 43 ms), so the target is checked on the median of the per-pair",
+            "ratios; the ratio of the two medians and of the two bests are beside it. With "
             f"{len(xs)} requests, p99 is the slowest.",
             "",
             "| batch | HTTP p50 ms | HTTP p99 ms | HTTP docs/s (median / best) | in-process docs/s (median / best) "
-            "| HTTP / in-process (median / best) |",
+            "| HTTP / in-process: median of pairs / of medians / of bests |",
             "|---|---:|---:|---:|---:|---:|",
             f"| {BATCH_SIZE} documents | {_ms(_percentile(xs, 50) * 1000)} | {_ms(_percentile(xs, 99) * 1000)} | "
             f"{batch.http_docs_per_s(50):,.0f} / {batch.http_docs_per_s(0):,.0f} | "
             f"{batch.in_process_docs_per_s(50):,.0f} / {batch.in_process_docs_per_s(0):,.0f} | "
-            f"{batch.ratio(50):.0%} / {batch.ratio(0):.0%} |",
+            f"{batch.paired_ratio():.0%} / {batch.ratio(50):.0%} / {batch.ratio(0):.0%} |",
             "",
         ]
     analyze_rows = [r for r in rows if r.label.endswith("/v1/analyze")]
@@ -646,8 +665,9 @@ def _render(rows: Sequence[LoadResult], batch: BatchResult | None, *, rate: floa
         out.append(f"- Single complaints at {rate:g} req/s, p99 < 25 ms, {r.label.split(':')[0]}: "
                    f"p99 {_ms(p99)} ms, {r.completed_rate:,.0f} req/s completed: **{'met' if ok else 'NOT met'}**.")
     if batch is not None and batch.latencies_s:
-        out.append(f"- Batch requests at >= 80% of in-process throughput: {batch.ratio(50):.0%} (medians): "
-                   f"**{'met' if batch.ratio(50) >= 0.8 else 'NOT met'}**.")
+        out.append(f"- Batch requests at >= 80% of in-process throughput: {batch.paired_ratio():.0%} (median of "
+                   f"paired ratios; {batch.ratio(50):.0%} as a ratio of medians): "
+                   f"**{'met' if batch.paired_ratio() >= 0.8 else 'NOT met'}**.")
     out += ["", "Notes:", ""]
     gen = next((r for r in rows if "generator check" in r.label), None)
     if gen is not None:
