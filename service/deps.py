@@ -11,7 +11,8 @@ a thread hand-off per dependency (three per analysis request) cost more than the
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -23,25 +24,20 @@ from pilah.service.state import ModelHolder
 __all__ = ["HolderDep", "MetricsDep", "SettingsDep", "FeedbackDep"]
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency returning ``app.state.<name>``."""
+
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    dependency.__name__ = f"_{name}"
+    return dependency
 
 
-async def _holder(request: Request) -> ModelHolder:
-    holder: ModelHolder = request.app.state.holder
-    return holder
-
-
-async def _metrics(request: Request) -> ServiceMetrics:
-    metrics: ServiceMetrics = request.app.state.metrics
-    return metrics
-
-
-async def _feedback(request: Request) -> FeedbackStore:
-    store: FeedbackStore = request.app.state.feedback
-    return store
-
+_settings = _from_state("settings")
+_holder = _from_state("holder")
+_metrics = _from_state("metrics")
+_feedback = _from_state("feedback")
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 HolderDep = Annotated[ModelHolder, Depends(_holder)]

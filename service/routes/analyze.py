@@ -15,6 +15,7 @@ from pilah.nlp.errors import InputError
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import AnalysisOut, AnalyzeIn, BatchIn, BatchOut, ClassifyOut, ExtractOut
+from pilah.service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def _document(obj: dict[str, Any], max_bytes: int) -> Document:
     return doc
 
 
-async def _cpu(doc: Document, settings: SettingsDep, fn: Callable[[], T]) -> T:
+async def _cpu(doc: Document, settings: Settings, fn: Callable[[], T]) -> T:
     """Run the analysis of one document: on the event loop when the text is short, else in the threadpool.
 
     A short text costs ~1-3 ms of CPU. In a worker thread it holds the GIL all the same, so it does not
@@ -57,6 +58,12 @@ async def _cpu(doc: Document, settings: SettingsDep, fn: Callable[[], T]) -> T:
     if _size(doc) <= settings.inline_max_bytes:
         return fn()
     return await run_in_threadpool(fn)
+
+
+async def _one(body: AnalyzeIn, settings: Settings, work: Callable[[Document], T]) -> tuple[Document, T]:
+    """The document of a single-text request and ``work`` done on it (where: see :func:`_cpu`)."""
+    doc = _document(body.model_dump(), settings.max_text_bytes)
+    return doc, await _cpu(doc, settings, lambda: work(doc))
 
 
 def _count(metrics: MetricsDep, results: list[dict[str, Any]]) -> None:
@@ -73,9 +80,8 @@ def _count(metrics: MetricsDep, results: list[dict[str, Any]]) -> None:
 @router.post("/analyze", response_model=AnalysisOut, response_model_exclude_none=True,
              summary="Sectors, agencies and regions of one text")
 async def analyze(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
-    doc = _document(body.model_dump(), settings.max_text_bytes)
     analyzer = holder.current
-    result = (await _cpu(doc, settings, lambda: analyzer.analyze([doc], explain=body.explain)))[0]
+    _, result = await _one(body, settings, lambda doc: analyzer.analyze([doc], explain=body.explain)[0])
     _count(metrics, [result])
     return _json(result)
 
@@ -107,9 +113,8 @@ def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metri
 @router.post("/classify", response_model=ClassifyOut, response_model_exclude_none=True,
              summary="Sectors only")
 async def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
-    doc = _document(body.model_dump(), settings.max_text_bytes)
     analyzer = holder.current
-    result = (await _cpu(doc, settings, lambda: analyzer.classify([doc], explain=body.explain)))[0]
+    _, result = await _one(body, settings, lambda doc: analyzer.classify([doc], explain=body.explain)[0])
     result["model"] = analyzer.model_info
     _count(metrics, [result])
     return _json(result)
@@ -117,6 +122,6 @@ async def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, me
 
 @router.post("/agencies", response_model=ExtractOut, summary="Agencies and regions only")
 async def agencies(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep) -> Response:
-    doc = _document(body.model_dump(), settings.max_text_bytes)
     analyzer = holder.current
-    return _json({"id": doc.id, **(await _cpu(doc, settings, lambda: analyzer.extract(doc)))})
+    doc, found = await _one(body, settings, analyzer.extract)
+    return _json({"id": doc.id, **found})
