@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -26,7 +25,7 @@ from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, Preprocessor
 from pilah.nlp.linear import LinearHead
 
 __all__ = [
-    "CALIBRATION_FOLDS", "CharTfidfVectorizer", "TextPreprocessor", "build_head", "build_pipeline", "linear_head",
+    "CALIBRATION_FOLDS", "TextPreprocessor", "build_head", "build_pipeline", "linear_head",
 ]
 
 WORD_NGRAMS = (1, 2)
@@ -77,49 +76,6 @@ class TextPreprocessor(TransformerMixin, BaseEstimator):
         return tags
 
 
-class CharTfidfVectorizer(TfidfVectorizer):
-    """``TfidfVectorizer`` over :class:`CharNgrams` with a faster ``transform`` (used in cross-validation).
-
-    Fitting is scikit-learn's own. At transform time scikit-learn looks every n-gram of every document up
-    in the vocabulary in a Python loop (~600 lookups for a 50-word complaint); since a document's n-grams are
-    its words' n-grams, we cache each word's vocabulary indices and let SciPy count them. The counts, and so
-    the tf-idf matrix, are identical (tested against the parent class).
-    """
-
-    def _word_indices(self, word: str) -> list[int]:
-        cache: dict[str, list[int]] | None = self.__dict__.get("_index_cache")
-        if cache is None:
-            cache = self.__dict__["_index_cache"] = {}
-        hit = cache.get(word)
-        if hit is None:
-            vocab = self.vocabulary_
-            hit = [vocab[g] for g in self.analyzer._word_grams(word) if g in vocab]
-            if len(cache) < 500_000:
-                cache[word] = hit
-        return hit
-
-    def transform(self, raw_documents: Any) -> sp.csr_matrix:
-        if not isinstance(self.analyzer, CharNgrams):
-            return super().transform(raw_documents)
-        indices: list[int] = []
-        indptr = [0]
-        for doc in raw_documents:
-            for word in doc.split():
-                indices.extend(self._word_indices(word))
-            indptr.append(len(indices))
-        counts = sp.csr_matrix(
-            (np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-            shape=(len(indptr) - 1, len(self.vocabulary_)),
-        )
-        counts.sum_duplicates()
-        return self._tfidf.transform(counts, copy=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_index_cache", None)
-        return state
-
-
 def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
     """Features and classifier: everything after the text preprocessor (fitted per CV fold).
 
@@ -137,7 +93,7 @@ def build_head(*, seed: int, C: float = 0.5) -> Pipeline:
             ),
             (
                 "chars",
-                CharTfidfVectorizer(
+                TfidfVectorizer(
                     analyzer=CharNgrams(CHAR_NGRAMS), lowercase=False, min_df=3,
                     sublinear_tf=True, max_features=150_000, dtype=np.float32,
                 ),

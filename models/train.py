@@ -132,7 +132,7 @@ def train_model(
     for k, (tr, va) in enumerate(splits, 1):
         head = build_head(seed=seed, C=C)
         head.fit(Xp[tr], Y[tr])
-        oof[va] = head.predict_proba(Xp[va])
+        oof[va] = linear_head(head).proba(Xp[va])  # scored as serving will score them
         say(f"  fold {k}/{folds} done")
     thresholds, abstain_t = tune_thresholds(oof, gold, classes, abstain)
     cv_primary, cv_sets = decide_all(oof, classes, thresholds, abstain_t, abstain)

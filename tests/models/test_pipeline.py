@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pilah.models.pipeline import CharTfidfVectorizer, TextPreprocessor
+from pilah.models.pipeline import TextPreprocessor
 from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams
 
 
@@ -47,15 +47,3 @@ def test_cached_char_ngrams_equal_scikit_learns_char_wb(doc):
     ours = CharNgrams((3, 5))
     assert ours(doc) == ref(doc)
     assert ours(doc) == ref(doc)  # second call from the cache
-
-
-def test_fast_char_tfidf_equals_scikit_learns_transform():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    train = ["jalan rusak parah sekali", "ktp belum jadi di dukcapil", "obat kosong puskesmas", "jalan rusak lagi"]
-    test = ["jalan dukcapil rusak rusak", "kata baru sama sekali", ""]
-    fast = CharTfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
-    slow = TfidfVectorizer(analyzer=CharNgrams((3, 5)), sublinear_tf=True, dtype=np.float32).fit(train)
-    a, b = fast.transform(test), slow.transform(test)
-    assert a.shape == b.shape
-    assert np.allclose(a.toarray(), b.toarray())
