@@ -143,10 +143,9 @@ def _lines(name: str) -> frozenset[str]:
 
 def _common_words() -> frozenset[str]:
     """Sastrawi's dictionary of Indonesian root words: region names spelled like them need a capital."""
-    from pilah.nlp.stem import sastrawi_stemmer
+    from pilah.nlp.stem import sastrawi_roots
 
-    words = sastrawi_stemmer().dictionary.words
-    return frozenset(words if isinstance(words, set | frozenset) else words.keys())
+    return sastrawi_roots()
 
 
 def _tuple(value: Any) -> tuple[str, ...]:

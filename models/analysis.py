@@ -23,7 +23,7 @@ from pilah.nlp.features import compose_text
 from pilah.nlp.normalize import is_valid_unicode
 
 __all__ = [
-    "Analyzer", "Document", "Extractor", "parse_document", "error_result", "is_valid_unicode", "valid_id",
+    "Analyzer", "Document", "Extractor", "parse_document", "error_result", "valid_id",
     "DEFAULT_MAX_CHARS",
 ]
 

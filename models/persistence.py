@@ -32,8 +32,8 @@ from pilah.nlp.features import Preprocessor
 from pilah.nlp.linear import LinearHead
 
 __all__ = [
-    "save_model", "load_model", "load_pipeline", "FORMAT_VERSION", "PIPELINE_FILE", "HEAD_FILE", "DATA_FILE",
-    "META_FILE", "CARD_FILE",
+    "save_model", "load_model", "load_pipeline", "vocabulary_terms", "FORMAT_VERSION", "PIPELINE_FILE",
+    "HEAD_FILE", "DATA_FILE", "META_FILE", "CARD_FILE",
 ]
 
 FORMAT_VERSION = 2
@@ -56,6 +56,14 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def vocabulary_terms(vocabulary: dict[str, int]) -> list[str]:
+    """A fitted vectoriser's ``vocabulary_`` as the list of its terms in column order."""
+    terms = [""] * len(vocabulary)
+    for term, idx in vocabulary.items():
+        terms[int(idx)] = term
+    return terms
+
+
 def _detach_data(pipeline: Any) -> dict[str, Any]:
     """Take the large plain-data attributes (vocabularies, lexicon) out of the pipeline.
 
@@ -71,10 +79,7 @@ def _detach_data(pipeline: Any) -> dict[str, Any]:
     for name, tr, _ in getattr(features, "transformers_", []):
         vocab = getattr(tr, "vocabulary_", None)
         if isinstance(vocab, dict):
-            terms = [""] * len(vocab)
-            for term, idx in vocab.items():
-                terms[int(idx)] = term
-            data["vocabulary"][name] = terms
+            data["vocabulary"][name] = vocabulary_terms(vocab)
             tr.vocabulary_ = {}
     return data
 

@@ -20,6 +20,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from pilah.models.persistence import vocabulary_terms
 from pilah.nlp.errors import ModelError
 from pilah.nlp.features import NORMALIZED, STEMMED, CharNgrams, Preprocessor
 from pilah.nlp.linear import LinearHead
@@ -112,13 +113,6 @@ def build_pipeline(lexicon: dict[str, Any], *, seed: int, C: float = 0.5) -> Pip
     return Pipeline([("prep", TextPreprocessor(lexicon=lexicon)), *head.steps])
 
 
-def _terms(vectorizer: Any) -> list[str]:
-    terms = [""] * len(vectorizer.vocabulary_)
-    for term, idx in vectorizer.vocabulary_.items():
-        terms[int(idx)] = term
-    return terms
-
-
 def linear_head(pipeline: Pipeline) -> LinearHead:
     """The fitted head as one linear layer (vocabularies, idf, weights F x L, intercepts, sigmoid a and b)."""
     try:
@@ -143,7 +137,8 @@ def linear_head(pipeline: Pipeline) -> LinearHead:
     except (AttributeError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"This pipeline is not a Pilah linear head ({exc}); train it with `pilah train`.") from exc
     return LinearHead(
-        word_terms=_terms(words), word_idf=words.idf_, char_terms=_terms(chars), char_idf=chars.idf_,
+        word_terms=vocabulary_terms(words.vocabulary_), word_idf=words.idf_,
+        char_terms=vocabulary_terms(chars.vocabulary_), char_idf=chars.idf_,
         weights=np.column_stack(weights), intercepts=np.array(intercepts), sigmoid_a=np.array(a),
         sigmoid_b=np.array(b), char_ngram_range=CHAR_NGRAMS,
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 from pilah.nlp.lexicon import Lexicon
 
-__all__ = ["AffixGuard", "Stemmer", "sastrawi_stemmer"]
+__all__ = ["AffixGuard", "Stemmer", "affix_guard", "sastrawi_roots", "sastrawi_stemmer"]
 
 _MAX_CACHE = 300_000
 
@@ -36,6 +36,13 @@ def sastrawi_stemmer() -> Any:
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
     return StemmerFactory().create_stemmer().delegatedStemmer
+
+
+@cache
+def sastrawi_roots() -> frozenset[str]:
+    """Sastrawi's dictionary of Indonesian root words."""
+    words = sastrawi_stemmer().dictionary.words
+    return frozenset(words.keys() if isinstance(words, dict) else words)
 
 
 _PREFIXES = frozenset({"di", "ke", "se", "me", "be", "pe", "te"})
@@ -78,19 +85,20 @@ class AffixGuard:
         return any(word[j:e] in cores for e in ends for j in range(max(2, e - longest), e))
 
 
+@cache
+def affix_guard() -> AffixGuard:
+    """The process-wide guard over Sastrawi's root words (built once, like the stemmer)."""
+    return AffixGuard(sastrawi_roots())
+
+
 class Stemmer:
     def __init__(self, lexicon: Lexicon) -> None:
         self._overrides = lexicon.stem_overrides
         self._protected = lexicon.protected
         self._cache: dict[str, str] = {}
-        self._guard: AffixGuard | None = None
 
     def _sastrawi(self, token: str) -> str:
-        guard = self._guard
-        if guard is None:
-            words = sastrawi_stemmer().dictionary.words
-            guard = self._guard = AffixGuard(words.keys() if isinstance(words, dict) else words)
-        if len(token) <= 3 or not guard.may_change(token):
+        if len(token) <= 3 or not affix_guard().may_change(token):
             return token
         return sastrawi_stemmer().stem_word(token) or token
 

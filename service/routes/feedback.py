@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from pilah.models.analysis import is_valid_unicode
+from pilah.nlp.normalize import is_valid_unicode
 from pilah.service.deps import FeedbackDep, HolderDep
 from pilah.service.errors import ApiError
 from pilah.service.schemas import FeedbackIn, FeedbackOut

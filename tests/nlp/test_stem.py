@@ -77,10 +77,10 @@ def test_the_affix_guard_only_skips_words_sastrawi_leaves_or_infixed_words():
     import re
 
     from pilah.corpus.records import read_corpus
-    from pilah.nlp.stem import AffixGuard, sastrawi_stemmer
+    from pilah.nlp.stem import AffixGuard, sastrawi_roots, sastrawi_stemmer
 
     sastrawi = sastrawi_stemmer()
-    guard = AffixGuard(sastrawi.dictionary.words)
+    guard = AffixGuard(sastrawi_roots())
     vocab = sorted({w for ex in read_corpus() for w in re.findall(r"[a-z]{4,}", ex.full_text.lower())})
     sample = random.Random(5).sample(vocab, 2500)
     infixed = re.compile(r"^(?:ku|kau)|^[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]")
