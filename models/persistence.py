@@ -289,6 +289,11 @@ def _load_pipeline(model_dir: Path, data: dict[str, Any]) -> Any:
         raise ModelIntegrityError(
             f"{pipe_path} contains types Pilah does not trust: {foreign}. Only load models you trained."
         )
-    pipeline = sio.load(pipe_path, trusted=untrusted)
+    try:
+        pipeline = sio.load(pipe_path, trusted=untrusted)
+    except (AttributeError, ImportError) as exc:  # a class this Pilah no longer has
+        raise ModelIncompatibleError(
+            f"{pipe_path} was saved by another version of Pilah ({exc}); retrain it with `pilah train`."
+        ) from exc
     _attach_data(pipeline, data)
     return pipeline

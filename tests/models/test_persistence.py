@@ -153,3 +153,11 @@ def test_a_malformed_head_or_data_file_with_its_checksum_is_an_integrity_error(m
     _rewrite(model_copy, name, content(model_copy))
     with pytest.raises(ModelIntegrityError):
         load_model(model_copy)
+
+
+def test_a_pipeline_naming_a_class_this_pilah_lacks_is_incompatible(model_copy, monkeypatch):
+    import pilah.models.pipeline
+
+    monkeypatch.delattr(pilah.models.pipeline, "TextPreprocessor")
+    with pytest.raises(ModelIncompatibleError, match="pilah train"):
+        load_pipeline(model_copy)
