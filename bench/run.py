@@ -186,6 +186,36 @@ def stage_rates(model_dir: Path, texts: Sequence[str]) -> list[tuple[str, float]
     ]
 
 
+def sastrawi_new_words() -> dict[str, float]:
+    """What Sastrawi costs on words the warm-up never saw, and how many of them the affix guard skips.
+
+    Words of the new texts (held-out complaints, real news) absent from the training texts, lowercase
+    alphabetic, longer than 3 letters; each stemmed once by Sastrawi's uncached stemmer.
+    """
+    import re
+
+    from pilah.nlp.stem import affix_guard, sastrawi_stemmer
+
+    word = re.compile(r"[a-z]{4,}")
+    train_texts, _ = _training_split()
+    seen = {w for t in train_texts for w in word.findall(t.lower())}
+    new = _new_texts()
+    words = sorted({w for t in new["complaint"] + new["news"] for w in word.findall(t.lower())} - seen)
+    stem, guard = sastrawi_stemmer().stem_word, affix_guard()
+    stem(words[0])  # the dictionary loads on first use
+    t0 = time.perf_counter()
+    for w in words:
+        stem(w)
+    all_s = time.perf_counter() - t0
+    passed = [w for w in words if guard.may_change(w)]
+    t0 = time.perf_counter()
+    for w in passed:
+        stem(w)
+    passed_s = time.perf_counter() - t0
+    return {"words": len(words), "us_per_word": 1e6 * all_s / len(words), "passed": len(passed),
+            "us_per_passed": 1e6 * passed_s / max(1, len(passed))}
+
+
 def import_times(model_dir: Path, runs: int = 3) -> list[tuple[str, float]]:
     """Seconds to start Python and import or load each part, each in a fresh process (median)."""
     out = []
@@ -295,6 +325,7 @@ def main() -> None:
     cold = cold_start(model_dir)
     print(f"cold start {cold:.2f} s")
     stages = stage_rates(model_dir, complaints)
+    sastrawi = sastrawi_new_words()
     imports = import_times(model_dir)
 
     today = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -320,7 +351,7 @@ def main() -> None:
         "naive one by its fit), then each is timed on one pass over texts it has never seen: the held-out",
         "complaints of 40-60 words (other writers), and 400-word documents of real news from idner-news-2k",
         "(sentences joined in order; text we did not write). Fresh pipelines each round, 5 rounds interleaved,",
-        "best round of each. New words are where Sastrawi spends its time (~150-300 us per unknown word).",
+        "best round of each. New words are where Sastrawi spends its time (measured below).",
         "",
         "| texts | n | naive docs/s | Pilah full docs/s | ratio (target >= 2x) |",
         "|---|---:|---:|---:|---:|",
@@ -345,6 +376,11 @@ def main() -> None:
         "| stage | docs/s | us per document |",
         "|---|---:|---:|",
         *[f"| {name} | {rate:,.0f} | {1e6 / rate:,.0f} |" for name, rate in stages],
+        "",
+        f"Sastrawi on new words (same run): the {sastrawi['words']:,} words of the new texts above that the",
+        f"training texts lack take {sastrawi['us_per_word']:,.0f} us each in `stem_word` (no cache); Pilah's affix",
+        f"check passes {sastrawi['passed']:,} of them ({sastrawi['passed'] / sastrawi['words']:.0%}) to Sastrawi, at "
+        f"{sastrawi['us_per_passed']:,.0f} us each.",
         "",
         "Where the cold start goes (a fresh `python -c ...` per line, median of 3; each line includes starting",
         "Python and the imports it pulls in, so lines overlap):",

