@@ -25,7 +25,7 @@ from typing import Any
 from pilah.nlp.errors import DataError, InputError
 from pilah.service.batch_io import RawRow, ShardSpec, find_inputs, plan_shards, read_shard
 
-__all__ = ["BatchOptions", "process_shard", "run_batch", "SCHEDULER_ENV"]
+__all__ = ["BatchOptions", "process_shard", "result_schema", "run_batch", "SCHEDULER_ENV"]
 
 SCHEDULER_ENV = "PILAH_DASK_SCHEDULER"
 _ANALYZERS: dict[str, Any] = {}
@@ -55,7 +55,8 @@ def _analyzer(model_dir: str) -> Any:
     return analyzer
 
 
-def _schema() -> Any:
+def result_schema() -> Any:
+    """The Arrow schema of the batch result shards (what `pilah report` reads)."""
     import pyarrow as pa
 
     agency = pa.struct([
@@ -155,7 +156,7 @@ def process_shard(spec: ShardSpec, opts: BatchOptions) -> dict[str, Any]:
     if pending:
         flush()
 
-    table = pa.Table.from_pylist(rows, schema=_schema())
+    table = pa.Table.from_pylist(rows, schema=result_schema())
     if not opts.keep_text:
         table = table.drop_columns(["text"])
     _atomic_write(out / f"{spec.name}.parquet", lambda p: pq.write_table(table, p, compression="zstd"))

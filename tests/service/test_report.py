@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pilah.nlp.errors import DataError
+from pilah.service.batch import result_schema
 from pilah.service.report import build_report
 
 CHROMIUM = os.environ.get("PILAH_CHROMIUM") or shutil.which("chromium")
@@ -25,22 +26,7 @@ PUPR = "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bogor"
 DINKES = "Dinas Kesehatan Provinsi Jambi"
 SCRIPT = "<script>alert('x')</script>"
 
-AGENCY = pa.struct([
-    ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("name", pa.string()),
-    ("acronym", pa.string()), ("kind", pa.string()), ("level", pa.string()), ("region_code", pa.string()),
-    ("region_name", pa.string()), ("region_inferred", pa.bool_()), ("sectors", pa.list_(pa.string())),
-])
-REGION = pa.struct([
-    ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("code", pa.string()),
-    ("name", pa.string()), ("level", pa.string()),
-])
-SCHEMA = pa.schema([
-    ("id", pa.string()), ("source", pa.string()), ("row", pa.int64()), ("date", pa.string()),
-    ("title", pa.string()), ("text", pa.string()), ("sector", pa.string()), ("sector_score", pa.float64()),
-    ("labels", pa.list_(pa.string())),
-    ("sectors", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())]))),
-    ("agencies", pa.list_(AGENCY)), ("regions", pa.list_(REGION)), ("model_version", pa.string()),
-])
+SCHEMA = result_schema()
 
 
 def _agency(text: str, surface: str, name: str, nth: int = 0) -> dict:
