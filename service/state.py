@@ -31,7 +31,7 @@ def load_and_check(model_dir: Path) -> Analyzer:
 def freeze_heap() -> None:
     """Move everything alive now (the loaded model) out of the garbage collector's sight.
 
-    A loaded model is ~200k long-lived objects; one full collection over them took ~150 ms, a pause that
+    A loaded model is ~190k long-lived objects; one full collection over them takes ~90-120 ms, a pause that
     every request in flight waits out whenever the collector decides to run one. Frozen objects are still
     freed by reference counting. Called after each load: unfreezing first lets the collector find the
     cycles of a model just swapped out (a one-off full collection, on a reload only).
