@@ -279,6 +279,9 @@ def agency_quality_section() -> list[str]:
         c = evaluate_conll_government(conll, extractor)
         out.append(f"| idner-news-2k test, {c['government_orgs']} government ORG spans | recall (overlap / exact) "
                    f"| | {c['recall_overlap']:.3f} / {c['recall_exact']:.3f} | |")
+        out.append(f"| idner-news-2k test, all {c['extracted']} mentions extracted from its {c['sentences']} "
+                   f"sentences | precision estimate: share overlapping a gold ORG span | "
+                   f"{c['precision_org_overlap']:.3f} | | |")
     else:
         out.append("| idner-news-2k | not found beside the repository | | | |")
     out.append("")
