@@ -10,7 +10,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from pilah.models.sector_model import decide_row, threshold_array
 
-__all__ = ["evaluate_decisions", "format_report", "tune_thresholds", "decide_all"]
+__all__ = ["evaluate_decisions", "format_report", "label_decisions", "tune_thresholds"]
 
 
 def gold_primary(labels: Sequence[Sequence[str]], abstain: str) -> list[str]:
@@ -27,7 +27,7 @@ def label_matrix(labels: Sequence[Sequence[str]], classes: Sequence[str]) -> np.
     return Y
 
 
-def decide_all(
+def label_decisions(
     proba: np.ndarray, classes: Sequence[str], thresholds: dict[str, float], abstain_t: float, abstain: str
 ) -> tuple[list[str], list[list[str]]]:
     """Primary label and label set for each row of probabilities (``SectorModel.decide``'s rule)."""
@@ -59,7 +59,7 @@ def tune_thresholds(
     gold_p = gold_primary(gold, abstain)
     best_a, best_f = 0.0, -1.0
     for a in np.round(np.arange(0.0, 0.61, 0.025), 3):
-        pred, _ = decide_all(proba, classes, thresholds, float(a), abstain)
+        pred, _ = label_decisions(proba, classes, thresholds, float(a), abstain)
         f = f1_score(gold_p, pred, average="macro", zero_division=0)
         if f > best_f + 1e-9:
             best_a, best_f = float(a), f

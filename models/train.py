@@ -24,9 +24,9 @@ from pilah.corpus.resources import load_lexicon
 from pilah.corpus.taxonomy import Taxonomy
 from pilah.models.card import render_card
 from pilah.models.metrics import (
-    decide_all,
     evaluate_decisions,
     gold_primary,
+    label_decisions,
     label_matrix,
     tune_thresholds,
 )
@@ -135,7 +135,7 @@ def train_model(
         oof[va] = linear_head(head).proba(Xp[va])  # scored as serving will score them
         say(f"  fold {k}/{folds} done")
     thresholds, abstain_t = tune_thresholds(oof, gold, classes, abstain)
-    cv_primary, cv_sets = decide_all(oof, classes, thresholds, abstain_t, abstain)
+    cv_primary, cv_sets = label_decisions(oof, classes, thresholds, abstain_t, abstain)
     cv_metrics = evaluate_decisions(gold, cv_primary, cv_sets, classes, abstain)
 
     say("fitting the final model on all training texts")
@@ -178,7 +178,7 @@ def train_model(
     if test:
         say(f"scoring the held-out test split ({len(test)} texts)")
         proba = model.predict_proba([ex.full_text for ex in test])
-        primary, sets = decide_all(proba, classes, thresholds, abstain_t, abstain)
+        primary, sets = label_decisions(proba, classes, thresholds, abstain_t, abstain)
         test_metrics = evaluate_decisions([list(ex.labels) for ex in test], primary, sets, classes, abstain)
         meta["metrics"]["test"] = _headline(test_metrics)
     meta["metrics_detail"] = {"cv": cv_metrics, "test": test_metrics}

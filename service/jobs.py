@@ -223,7 +223,7 @@ def evaluate_job(
 ) -> str:
     from pilah.corpus.records import read_corpus, split_ids
     from pilah.corpus.taxonomy import Taxonomy, load_taxonomy
-    from pilah.models.metrics import decide_all, evaluate_decisions, format_report
+    from pilah.models.metrics import evaluate_decisions, format_report, label_decisions
     from pilah.models.persistence import load_model
 
     model = load_model(model_dir or default_model_dir())
@@ -242,7 +242,7 @@ def evaluate_job(
     if not examples:
         raise DataError("Nothing to evaluate: the data holds no valid labelled rows.")
     proba = model.predict_proba([ex.full_text for ex in examples])
-    primary, sets = decide_all(
+    primary, sets = label_decisions(
         proba, model.labels, model.thresholds, model.abstain_threshold, model.abstain_label
     )
     metrics = evaluate_decisions([list(ex.labels) for ex in examples], primary, sets, model.labels,
