@@ -32,6 +32,23 @@ def test_held_out_split_is_about_fifteen_percent_and_disjoint_from_training():
     assert not any(ex.text in train_texts for ex in corpus if ex.id in held)
 
 
+def test_second_annotation_sample_is_of_held_out_texts_with_exact_offsets():
+    """corpus/eval/agreement: a blind second annotation of held-out texts (bench/agreement.py scores it)."""
+    from importlib import resources
+
+    held = split_ids()
+    corpus = {ex.id: ex for ex in read_corpus()}
+    path = resources.files("pilah.corpus").joinpath("eval", "agreement", "second_annotator.jsonl")
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 100 and len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["id"] in held, row["id"]
+        text = corpus[row["id"]].text
+        for m in row["agencies"]:
+            assert text[m["start"] : m["end"]] == m["text"], (row["id"], m)
+            assert m["name"].strip() == m["name"] and m["name"], (row["id"], m)
+
+
 @pytest.fixture(scope="module")
 def default_model():
     path = default_model_dir()
