@@ -90,3 +90,37 @@ def test_every_corpus_text_normalises_as_the_reference(both):
     assert len(texts) > 3000
     for text in texts:
         _same(both, text)
+
+
+@pytest.fixture(scope="module")
+def preprocessors(lexicon):
+    from pilah.nlp.features import Preprocessor
+
+    params = lexicon.to_params()
+    plain = Preprocessor({**params, "stem_overrides": {**params["stem_overrides"], "zzz": ""}})
+    assert plain._memo is None  # an override to "": the token-by-token loop
+    return Preprocessor(params), plain
+
+
+def _same_rows(preprocessors, texts):
+    for prep in preprocessors:
+        for text in texts:
+            expected = reference.prepare(
+                reference.Normalizer(prep.normalizer.lexicon), prep.stemmer, prep.stopwords, text
+            )
+            assert prep.prepare(text) == expected, text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_texts)
+def test_generated_text_prepares_as_the_reference(preprocessors, text):
+    _same_rows(preprocessors, [text, text])  # the second time from the memo
+
+
+def test_corpus_texts_prepare_as_the_reference_also_when_the_memo_is_cleared(preprocessors, monkeypatch):
+    from pilah.corpus.records import read_corpus
+    from pilah.nlp import features
+
+    monkeypatch.setattr(features, "_MAX_MEMO", 50)
+    texts = [ex.full_text for ex in read_corpus()[::11]]
+    _same_rows(preprocessors, texts + texts[:20])
