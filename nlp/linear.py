@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -35,12 +35,17 @@ _MAX_CACHE = 500_000
 _MAX_CACHE_BYTES = 64 * 2**20
 
 
-def _count_per_row(occurrences: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _count_per_row(
+    occurrences: np.ndarray, lengths: np.ndarray, bound: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values of each row and how often they occur: (row, value, count), sorted by row then value.
 
-    ``occurrences`` holds the rows one after another (``lengths``). Each row is sorted on its own, in one call
-    over a padded grid, which is several times faster than sorting row-tagged keys for the whole batch;
-    when padding would dominate (one long document among short ones) the keys are sorted instead.
+    ``occurrences`` holds the rows one after another (``lengths``); ``bound``, when given, is larger than every
+    value. Each row is sorted on its own, in one call over a padded grid, which is several times faster than
+    sorting row-tagged keys for the whole batch; when padding would dominate (one long document among short
+    ones) the keys are sorted instead. Values below 65,535 (a head of fewer features, as the default model's
+    42,000) are sorted as 16-bit integers, which NumPy's stable sort orders by radix: ~14 us instead of ~95 us
+    for the ~5,000 n-grams of a news article, with the same result.
     """
     n = len(lengths)
     total = len(occurrences)
@@ -49,10 +54,12 @@ def _count_per_row(occurrences: np.ndarray, lengths: np.ndarray) -> tuple[np.nda
         return empty, empty, empty
     width = int(lengths.max())
     if n * width <= 4 * total + 65_536:
-        grid = np.full((n, width), np.iinfo(np.int32).max, dtype=np.int32)
+        small = bound is not None and bound <= 65_535  # then the padding, 65,535, sorts after every value
+        dtype = np.uint16 if small else np.int32
+        grid = np.full((n, width), np.iinfo(dtype).max, dtype=dtype)
         filled = np.arange(width) < lengths[:, None]
         grid[filled] = occurrences
-        grid.sort(axis=1)
+        grid.sort(axis=1, kind="stable" if small else "quicksort")  # stable on 16 bits: a radix sort
         values = grid[filled]
         row_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
     else:
@@ -133,7 +140,9 @@ class LinearHead:
         ids += [i for i in map(index.get, map(" ".join, zip(toks, toks[1:], strict=False))) if i is not None]
         words = normalized.split()
         cached = list(map(self._word_cache.get, words))
-        parts = [p if p is not None else self._char_bytes(w) for p, w in zip(cached, words, strict=True)]
+        if None in cached:  # a word not seen yet (else no per-word Python step: ~20 us a news article)
+            cached = [p if p is not None else self._char_bytes(w) for p, w in zip(cached, words, strict=True)]
+        parts = cast(list[bytes], cached)
         parts.append(array("i", ids).tobytes())
         return b"".join(parts)
 
@@ -147,7 +156,7 @@ class LinearHead:
         chunks = [self._index_bytes(row[NORMALIZED], row[STEMMED]) for row in rows]
         occurrences = np.frombuffer(b"".join(chunks), dtype=np.int32)
         lengths = np.fromiter((len(c) // 4 for c in chunks), dtype=np.int64, count=n)
-        row, feature, counts = _count_per_row(occurrences, lengths)
+        row, feature, counts = _count_per_row(occurrences, lengths, len(self.idf))
         vals = (1.0 + np.log(counts)) * self.idf[feature]
         block = 2 * row + (feature >= self.n_words)  # each row's words and chars are normalised apart
         norms = np.sqrt(np.bincount(block, weights=vals * vals, minlength=2 * n))

@@ -28,6 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pilah.nlp.lexicon import AmbiguousRule, Lexicon
+from pilah.nlp.scan import ascii_view, find_all, marker, positions, repeated_letters, sub_at, sub_in_chunks
 
 __all__ = ["NormalizedText", "Normalizer", "PLACEHOLDERS", "is_valid_unicode", "mask_personal_data"]
 
@@ -49,9 +50,8 @@ _PHONE = re.compile(
     r"|(?<![\w])\(?0\d{2,3}\)?[ .-]?\d{3,4}[ .-]?\d{2,5}(?!\d)"
 )
 _TOKEN = re.compile(r"__[a-z]+__|[^\W\d_]+")
-_DIGIT = re.compile(r"\d")
-# Steps 3 and 4 in one scan of the text (each separate pass cost ~100 us on a news article): reduplication
-# ("anak2", "anak-anak"), money, numbers and elongated letters, told apart by the group that matched.
+# Steps 3 and 4 in one pattern: reduplication ("anak2", "anak-anak"), money, numbers and elongated letters,
+# told apart by the group that matched.
 _SHAPE_PARTS = {
     "r2": r"(?P<r2>\b(?P<w2>[^\W\d_]{2,})2\b)",
     "rd": r"(?P<rd>\b(?P<wd>[^\W\d_]{2,})-(?P=wd)\b)",
@@ -60,22 +60,7 @@ _SHAPE_PARTS = {
     "num": r"(?P<num>\d+(?:[.,]\d+)*)",
     "el": r"(?P<el>(?P<ch>[^\W\d_])(?P=ch){2,})",
 }
-_NEEDS_DIGIT = ("r2", "rp", "num")
-
-
-def _shapes_pattern(digit: bool, dash: bool, elongated: bool) -> re.Pattern[str] | None:
-    """The scan restricted to the alternatives that can match: r2, rp and num need a digit, rd a hyphen, el a
-    letter three times in a row. Most texts need one or two of the five, and the full alternation costs
-    ~80 us on a complaint; the order of the alternatives (and so every result) stays the same."""
-    parts = [
-        p for name, p in _SHAPE_PARTS.items()
-        if (digit if name in _NEEDS_DIGIT else dash if name == "rd" else elongated)
-    ]
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
-
-
-_SHAPES = {(d, h, e): _shapes_pattern(d, h, e) for d in (False, True) for h in (False, True) for e in (False, True)}
-_ELONGATED = re.compile(r"([^\W\d_])\1\1", re.IGNORECASE)  # as the backreference of "el"
+_SHAPE = re.compile("|".join(_SHAPE_PARTS.values()), re.IGNORECASE)
 
 
 def _shape(m: re.Match[str]) -> str:
@@ -91,18 +76,103 @@ def _shape(m: re.Match[str]) -> str:
     return m.group("ch")
 
 
+# Scanning the whole text with _SHAPE cost ~650 us on a 400-word news article (its branches start with \b or
+# a backreference, so `re` tries all of them at every position); it is tried only where a match can start
+# (see pilah.nlp.scan). In the ASCII view of the text, "?" stands for any non-ASCII character.
+_DIGIT_DASH = marker(b"0123456789-")
+_DIGIT_DASH_OTHER = marker(b"0123456789-?")
+_LETTER_RUN = re.compile(r"[^\W\d_]*")  # as the letters of "r2" and "rd", matched backwards from the 2 or hyphen
+_QUESTION, _TWO, _DASH = ord("?"), ord("2"), ord("-")
+
+
+def _shape_starts(text: str) -> list[int]:
+    """Every offset where _SHAPE can match, and a few where it cannot.
+
+    num and the second rp branch start at a digit; the first rp branch at "rp" (a digit follows within four
+    characters); r2 and rd at the first of the letters before a "2" or hyphen (a match starts at a word
+    boundary, so nowhere else in that run); el at a letter repeated three times. A non-ASCII character may be
+    a digit or a letter that folds to its neighbours' case: the four offsets before it and itself are tried.
+    """
+    data = ascii_view(text)
+    starts = find_all(data, b"rp") + repeated_letters(data)
+    n = len(text)
+    rev = ""
+    for j in positions(data, _DIGIT_DASH if text.isascii() else _DIGIT_DASH_OTHER):
+        c = data[j]
+        if c == _QUESTION:
+            starts.extend(range(max(j - 4, 0), j + 1))
+            continue
+        if c == _TWO or c == _DASH:
+            rev = rev or text[::-1]  # text[j - 1] is rev[n - j]
+            run = _LETTER_RUN.match(rev, n - j).end() - (n - j)  # type: ignore[union-attr]
+            if run >= 2:
+                starts.append(j - run)
+        if c != _DASH:
+            starts.append(j)
+    starts.sort()
+    return starts
+
+
 def _reshape(text: str) -> str:
-    pattern = _SHAPES[(_DIGIT.search(text) is not None, "-" in text, _ELONGATED.search(text) is not None)]
-    return pattern.sub(_shape, text) if pattern is not None else text
+    return sub_at(_SHAPE, _shape, text, _shape_starts(text))
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”()]+")
 
 
+def _words(text: str) -> tuple[list[str], list[bool]]:
+    """The tokens of the text and whether each was capitalised inside a sentence (a name, an agency word).
+
+    A capital counts as a name only inside a sentence: the first word of each sentence is skipped.
+    """
+    raw: list[str] = []
+    caps: list[bool] = []
+    for sentence in _SENTENCE_BREAK.split(text):
+        words = _TOKEN.findall(sentence)
+        if not words:
+            continue
+        raw.extend(words)
+        caps.append(False)
+        caps.extend([w[0].isupper() for w in words[1:]])
+    return raw, caps
+
+
+def _shouted(raw: list[str]) -> bool:
+    """More than half of the tokens are words of capitals. All-capital tokens of any length are counted first,
+    in C: their number bounds the exact count from above and settles most texts."""
+    n = len(raw)
+    return sum(map(str.isupper, raw)) * 2 > n and sum(1 for w in raw if len(w) > 1 and w.isupper()) * 2 > n
+
+
+# _words on ASCII text whose only "_" are in placeholders (" __num__ "): tokens are then the runs of letters and
+# "_", and sentences are split at the same characters, by one translate and str.split (~80 us less a news
+# article than the two regular expressions, which have no literal to search for).
+_ASCII_WORDS = str.maketrans(
+    {c: c if c.isalpha() or c == "_" else "\n" if c in '.!?:;\n"()' else " " for c in map(chr, range(128))}
+)
+
+
+def _ascii_words(text: str) -> tuple[list[str], list[bool]]:
+    raw: list[str] = []
+    firsts: list[int] = []
+    for sentence in text.translate(_ASCII_WORDS).split("\n"):
+        words = sentence.split()
+        if words:
+            firsts.append(len(raw))
+            raw += words
+    caps = [w < "_" for w in raw]  # in ASCII a capital sorts before "_", small letters and "__num__" after it
+    for i in firsts:
+        caps[i] = False
+    return raw, caps
+
+
 _URL_HINTS = ("http", "www", ".id", ".com", ".net", ".org", ".co")
+_URL_HINT_BYTES = tuple(h.encode() for h in _URL_HINTS)
 # Digits in a run of 8 or more (with separators): the only places a NIK or phone number can be. The full
 # patterns run on those spans alone, not over the whole text.
 _LONG_NUMBER = re.compile(r"[+(]?\d[\d .()*xX-]{6,}[\dxX*]")
+_DIGITS = marker(b"0123456789")
+_DIGITS_OTHER = marker(b"0123456789?")
 
 
 def _mask_numbers(match: re.Match[str]) -> str:
@@ -112,15 +182,26 @@ def _mask_numbers(match: re.Match[str]) -> str:
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace e-mail addresses, URLs, NIK/KK and phone numbers by placeholder tokens."""
+    """Replace e-mail addresses, URLs, NIK/KK and phone numbers by placeholder tokens.
+
+    Each pattern runs only where it can match (it cost ~130 us a news article over the whole text): e-mail
+    addresses and URLs contain no whitespace, so only the whitespace-free runs holding an "@" or a URL hint
+    are scanned (in the ASCII view, which keeps offsets; a run with a non-ASCII character, whose case folding
+    the hints do not cover, is scanned too), and long numbers start at a digit or the "+" or "(" before it.
+    """
     if "@" in text:
-        text = _EMAIL.sub(" __email__ ", text)
+        text = sub_in_chunks(_EMAIL, " __email__ ", text, find_all(text, "@"))
     low = text.lower()
     if any(h in low for h in _URL_HINTS):
-        text = _URL.sub(" __url__ ", text)
-    if _DIGIT.search(text):
-        text = _LONG_NUMBER.sub(_mask_numbers, text)
-    return text
+        data = ascii_view(text)
+        anchors = [i for h in _URL_HINT_BYTES for i in find_all(data, h)]
+        if not text.isascii():
+            anchors += find_all(data, b"?")
+        text = sub_in_chunks(_URL, " __url__ ", text, sorted(anchors))
+    ascii_text = text.isascii()
+    data = ascii_view(text)
+    starts = [q for j in positions(data, _DIGITS if ascii_text else _DIGITS_OTHER) for q in (j - 1, j) if q >= 0]
+    return sub_at(_LONG_NUMBER, _mask_numbers, text, starts)
 
 
 def is_valid_unicode(value: str) -> bool:
@@ -157,37 +238,33 @@ class Normalizer:
     def normalize(self, text: str) -> NormalizedText:
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
-        text = mask_personal_data(text)
-        text = _reshape(text)
-
-        raw: list[str] = []
-        caps: list[bool] = []
-        # A capital counts as a name only inside a sentence: the first word of each sentence is skipped.
-        for sentence in _SENTENCE_BREAK.split(text):
-            words = _TOKEN.findall(sentence)
-            if not words:
-                continue
-            raw.extend(words)
-            caps.append(False)
-            caps.extend([w[0].isupper() for w in words[1:]])
-        if sum(1 for w in raw if len(w) > 1 and w.isupper()) * 2 > len(raw):
-            # SHOUTED TEXT: capitals say nothing about names here.
+        plain = "_" not in text  # then every "_" below is in a placeholder, which has a space on each side
+        text = _reshape(mask_personal_data(text))
+        raw, caps = _ascii_words(text) if plain and text.isascii() else _words(text)
+        if _shouted(raw):  # SHOUTED TEXT: capitals say nothing about names here.
             caps = [False] * len(raw)
         return self._standardise(raw, caps)
 
     def _standardise(self, raw: list[str], caps: list[bool]) -> NormalizedText:
         slang = self._slang
         ambiguous = self._ambiguous
+        special = self._special
         lowered = [t.lower() for t in raw]
-        if self._special.isdisjoint(lowered):  # most texts: one dictionary lookup per token
-            return NormalizedText([slang.get(low, low) for low in lowered], caps)
+        mapped = list(map(slang.get, lowered, lowered))  # one dictionary lookup per token
+        if special.isdisjoint(lowered):  # most texts
+            return NormalizedText(mapped, caps)
         tokens: list[str] = []
         protected: list[bool] = []
-        for i, low in enumerate(lowered):
+        done = 0
+        for i in [i for i, low in enumerate(lowered) if low in special]:
+            tokens += mapped[done:i]  # the tokens in between map one to one and keep their flag
+            protected += caps[done:i]
+            done = i + 1
+            low = lowered[i]
             if low in ambiguous and not raw[i].isupper():
                 low = self._resolve(low, lowered, i)
             else:
-                low = slang.get(low, low)
+                low = mapped[i]
             if not low:
                 continue  # a particle with no content ("wkwk", "dong")
             if " " in low:
@@ -197,6 +274,8 @@ class Normalizer:
             else:
                 tokens.append(low)
                 protected.append(caps[i])
+        tokens += mapped[done:]
+        protected += caps[done:]
         return NormalizedText(tokens, protected)
 
     def _resolve(self, low: str, lowered: list[str], i: int) -> str:

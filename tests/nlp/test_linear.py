@@ -9,15 +9,22 @@ from pilah.nlp.linear import LinearHead, _count_per_row
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=12), st.integers(0, 3000))
-def test_per_row_counts_equal_numpys_unique(rows, long_row):
+@given(
+    st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=12),
+    st.integers(0, 3000),
+    st.sampled_from([None, 97, 65_535, 65_536]),
+    st.booleans(),
+)
+def test_per_row_counts_equal_numpys_unique(rows, long_row, bound, high):
     rows = [*rows, list(range(long_row % 97)) * (long_row // 97 + 1)]  # sometimes one long row: sorted keys path
+    shift = bound - 97 if high and bound else 0  # values up to bound - 1: the padding must sort last
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
-    occurrences = np.array([v for r in rows for v in r], dtype=np.int32)
-    row, value, count = _count_per_row(occurrences, lengths)
-    keys, expected = np.unique(np.repeat(np.arange(len(rows)), lengths) * 1000 + occurrences, return_counts=True)
-    assert row.tolist() == (keys // 1000).tolist()
-    assert value.tolist() == (keys % 1000).tolist()
+    occurrences = np.array([v + shift for r in rows for v in r], dtype=np.int32)
+    row, value, count = _count_per_row(occurrences, lengths, bound)
+    scale = 1 << 20
+    keys, expected = np.unique(np.repeat(np.arange(len(rows)), lengths) * scale + occurrences, return_counts=True)
+    assert row.tolist() == (keys // scale).tolist()
+    assert value.tolist() == (keys % scale).tolist()
     assert count.tolist() == expected.tolist()
 
 
