@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pilah.nlp.errors import DataError, InputError
+from pilah.nlp.errors import DataError, InputError, PilahError
 
 __all__ = ["analyze_stream", "default_model_dir", "evaluate_job", "load_analyzer", "train_job"]
 
@@ -288,8 +288,27 @@ def serve_job(
 def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, show: int = 30) -> str:
     from pilah.corpus.gazetteer import load_extractor
     from pilah.corpus.records import raise_on_problems, read_corpus, read_labelled, split_ids
-    from pilah.models.agency_eval import evaluate_annotated, evaluate_conll_government, format_agency_report
+    from pilah.models.agency_eval import (
+        evaluate_annotated,
+        evaluate_conll_government,
+        format_agency_report,
+        read_conll_sentences,
+        require_government_orgs,
+    )
 
+    # Check the CoNLL file before the slow part, so that a wrong path fails in a second, not after the scoring.
+    sentences = None
+    if conll:
+        try:
+            sentences = read_conll_sentences(conll)
+        except PilahError as exc:
+            if exc.code != "io_error":
+                raise
+            raise PilahError(
+                f"{exc.message} --conll is optional; the idner-news-2k test file it is meant for is kept outside "
+                "the repository (see README.md, `pilah evaluate-agencies`).", code="io_error",
+            ) from exc
+        require_government_orgs(sentences, source=conll)
     extractor = load_extractor()
     if data:
         examples: list[Any] = []
@@ -303,5 +322,5 @@ def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, sh
         held = split_ids()
         examples = [ex for ex in read_corpus() if ex.id in held]
     annotated = evaluate_annotated(examples, extractor)
-    conll_result = evaluate_conll_government(conll, extractor) if conll else None
+    conll_result = evaluate_conll_government(conll, extractor, sentences=sentences) if conll else None
     return format_agency_report(annotated, conll_result, show=show)

@@ -179,3 +179,20 @@ def test_hostile_lines_are_answered_in_place(small_model_dir, line, code):
 def test_a_byte_order_mark_at_the_start_is_ignored(small_model_dir):
     result, out = analyze(small_model_dir, b'\xef\xbb\xbf{"id": "bom", "text": "jalan rusak"}\n')
     assert out[0]["id"] == "bom" and "sector" in out[0]
+
+
+def test_evaluate_agencies_with_a_missing_conll_file_says_so_without_a_traceback(tmp_path):
+    result = runner.invoke(app, ["evaluate-agencies", "--conll", str(tmp_path / "test.txt")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error [io_error]: Cannot read ")
+    assert "--conll is optional" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_evaluate_agencies_refuses_a_file_that_is_not_conll(tmp_path):
+    notes = tmp_path / "README.md"
+    notes.write_text("# Pilah\n\nIndonesian text mining.\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate-agencies", "--conll", str(notes)])
+    assert result.exit_code == 3
+    assert "error [invalid_conll]: " in result.stderr and "README.md:1" in result.stderr
+    assert "recall" not in result.stdout
