@@ -105,19 +105,28 @@ def _parse_line(
         return doc_id, exc
 
 
+# What each command can suggest in its messages: only options it has.
+TRAIN_HINTS = {"text_field": "--text-field", "label_field": "--label-field",
+               "unknown_label": "or pass your own label set with --taxonomy"}
+EVALUATE_HINTS = {"text_field": "--text-field", "label_field": "--label-field",
+                  "unknown_label": "(the labels of the model; to score other labels, pass a model trained on them "
+                                   "with --model)"}
+
+
 def _read_user_data(
-    paths: Sequence[Path], *, taxonomy: Any, skip_invalid: bool, **fields: Any
+    paths: Sequence[Path], *, taxonomy: Any, skip_invalid: bool, what: str = "The training data",
+    hints: dict[str, str] | None = None, **fields: Any,
 ) -> list[Any]:
     from pilah.corpus.records import raise_on_problems, read_labelled
 
     examples: list[Any] = []
     problems: list[Any] = []
     for p in paths:
-        ex, pr = read_labelled(p, taxonomy=taxonomy, **fields)
+        ex, pr = read_labelled(p, taxonomy=taxonomy, hints=TRAIN_HINTS if hints is None else hints, **fields)
         examples.extend(ex)
         problems.extend(pr)
     if problems and not skip_invalid:
-        raise_on_problems(problems, what="The training data")
+        raise_on_problems(problems, what=what)
     return examples
 
 
@@ -147,7 +156,9 @@ def train_job(
     from pilah.models.train import train_model
 
     taxonomy = load_taxonomy(taxonomy_path)
-    fields = {"text_field": text_field, "label_field": label_field, "id_field": id_field, "label_sep": label_sep}
+    fields: dict[str, Any] = {
+        "text_field": text_field, "label_field": label_field, "id_field": id_field, "label_sep": label_sep
+    }
     sources: list[str] = []
     train_set: list[Any] = []
     test_set: list[Any] = []
@@ -167,7 +178,8 @@ def train_job(
             train_set += tr
             test_set += te
     if test:
-        test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, **fields)
+        test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, what="The --test data",
+                                    **fields)
     if feedback is not None:
         from pilah.service.feedback import read_feedback_examples
 
@@ -231,7 +243,7 @@ def evaluate_job(
     taxonomy: Taxonomy = load_taxonomy() if tax_dict is None else Taxonomy.from_dict(tax_dict)
     if data:
         examples = _read_user_data(
-            data, taxonomy=taxonomy, skip_invalid=skip_invalid,
+            data, taxonomy=taxonomy, skip_invalid=skip_invalid, what="The evaluation data", hints=EVALUATE_HINTS,
             text_field=text_field, label_field=label_field, id_field="id", label_sep=label_sep,
         )
         what = ", ".join(str(p) for p in data)
@@ -317,7 +329,7 @@ def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, sh
             ex, pr = read_labelled(p)
             examples += ex
             problems += pr
-        raise_on_problems(problems, what="The annotated data")
+        raise_on_problems(problems, what="The annotated data", skip_option=None)
     else:
         held = split_ids()
         examples = [ex for ex in read_corpus() if ex.id in held]

@@ -196,3 +196,50 @@ def test_evaluate_agencies_refuses_a_file_that_is_not_conll(tmp_path):
     assert result.exit_code == 3
     assert "error [invalid_conll]: " in result.stderr and "README.md:1" in result.stderr
     assert "recall" not in result.stdout
+
+
+def test_train_with_other_column_names_says_so_in_one_line(tmp_path):
+    path = tmp_path / "my_labels.csv"
+    path.write_text("id,isi,kategori\n" + "".join(f"{i},ktp belum jadi,adminduk\n" for i in range(400)),
+                    encoding="utf-8")
+    result = runner.invoke(app, ["train", str(path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error [missing_column]: ")
+    assert "column 'text' not found (name the text column with --text-field)" in result.stderr
+    assert "the columns are id, isi, kategori" in result.stderr
+
+
+def test_train_groups_the_same_problem_on_many_rows(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("isi,kategori\n" + "".join(",adminduk\n" for _ in range(400)), encoding="utf-8")
+    result = runner.invoke(app, ["train", str(path), "--text-field", "isi", "--label-field", "kategori",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3
+    assert len(result.stderr.splitlines()) == 2
+    assert "data.csv rows 2, 3, 4, 5, 6 and 395 more (400 rows): isi: empty text" in result.stderr
+
+
+def _options_of(command: str) -> set[str]:
+    import re
+
+    help_text = runner.invoke(app, [command, "--help"], terminal_width=200).stdout
+    return set(re.findall(r"--[a-z][a-z-]+", help_text))
+
+
+def test_evaluate_messages_name_the_evaluation_data_and_only_its_own_options(small_model_dir, tmp_path):
+    path = tmp_path / "eval.csv"
+    path.write_text("isi,kategori\n,adminduk\njalan rusak,jalan_raya\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(path), "--model", str(small_model_dir), "--text-field", "isi",
+                                 "--label-field", "kategori"])
+    assert result.exit_code == 3
+    assert "The evaluation data has 2 problem(s)" in result.stderr
+    assert "training" not in result.stderr
+    import re
+
+    suggested = set(re.findall(r"--[a-z][a-z-]+", result.stderr))
+    assert suggested >= {"--skip-invalid", "--model"}
+    assert suggested <= _options_of("evaluate")
+    missing = runner.invoke(app, ["evaluate", str(path), "--model", str(small_model_dir)])
+    assert missing.exit_code == 3 and "--text-field" in missing.stderr
+    assert set(re.findall(r"--[a-z][a-z-]+", missing.stderr)) <= _options_of("evaluate")
