@@ -78,8 +78,8 @@ def analyze_stream(
         answered += len(pending)
         pending.clear()
 
-    for raw in _lines(src):
-        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document))
+    for n, raw in enumerate(_lines(src), 1):
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document, line_no=n))
         if len(pending) >= batch_size:
             flush()
     if pending:
@@ -88,12 +88,12 @@ def analyze_stream(
 
 
 def _parse_line(
-    raw: bytes, *, max_chars: int, parse: Callable[..., Any]
+    raw: bytes, *, max_chars: int, parse: Callable[..., Any], line_no: int | None = None
 ) -> tuple[Any, Any]:
     from pilah.models.analysis import valid_id
     from pilah.service.jsonl import decode_json_line
 
-    obj, error = decode_json_line(raw)
+    obj, error = decode_json_line(raw, line_no)
     if error is not None:
         return None, InputError(error[1], code=error[0])
     doc_id = obj.get("id") if isinstance(obj, dict) else None

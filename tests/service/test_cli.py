@@ -243,3 +243,20 @@ def test_evaluate_messages_name_the_evaluation_data_and_only_its_own_options(sma
     missing = runner.invoke(app, ["evaluate", str(path), "--model", str(small_model_dir)])
     assert missing.exit_code == 3 and "--text-field" in missing.stderr
     assert set(re.findall(r"--[a-z][a-z-]+", missing.stderr)) <= _options_of("evaluate")
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b""])
+def test_a_json_error_gives_the_line_and_the_column_where_the_line_stops(small_model_dir, end):
+    good = json.dumps({"id": "g", "text": "jalan rusak parah"}).encode()
+    result, out = analyze(small_model_dir, good + b"\n" + b'{"id": 2, "text": ' + end)
+    assert result.exit_code == 0
+    assert out[1]["error"] == {"code": "invalid_json",
+                               "message": "invalid JSON (Expecting value at line 2, column 19)"}
+
+
+def test_decoding_one_line_reports_the_column_within_that_line():
+    from pilah.service.jsonl import decode_json_line
+
+    assert decode_json_line(b'{"id": 2 "text": "x"}\r\n')[1] == (
+        "invalid_json", "invalid JSON (Expecting ',' delimiter at column 10)")
+    assert decode_json_line(b'{"text": "x"}\r\n') == ({"text": "x"}, None)
