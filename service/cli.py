@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from pilah.nlp.errors import PilahError
+from pilah.nlp.errors import InputError, PilahError
 
 __all__ = ["app", "main"]
 
@@ -37,6 +37,23 @@ def _fail(exc: PilahError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _parse_for_cli(obj: Any, *, max_chars: int) -> Any:
+    """``parse_document`` with a too-large message that names the option that sets the limit."""
+    from pilah.models.analysis import parse_document
+
+    try:
+        return parse_document(obj, max_chars=max_chars)
+    except InputError as exc:
+        if exc.code != "text_too_large":
+            raise
+        size = len(obj["text"]) + len(obj.get("title") or "")
+        raise InputError(
+            f"\"text\" and \"title\" have {size:,} characters, over --max-chars {max_chars:,}; split the document "
+            "or raise --max-chars.",
+            code="text_too_large",
+        ) from exc
+
+
 @app.command()
 def analyze(
     file: Annotated[Path | None, typer.Argument(help="JSON Lines input (default: standard input).")] = None,
@@ -48,11 +65,16 @@ def analyze(
     """Analyse JSON Lines ({"text", "id"?, "title"?} per line): one JSON result per input line, in order."""
     from pilah.service.jobs import analyze_stream
 
+    for option, value in (("--max-chars", max_chars), ("--batch-size", batch_size)):
+        if value < 1:
+            _fail(InputError(f"{option} must be at least 1, not {value}; leave it out for the default.",
+                             code="invalid_option"))
     try:
         src = sys.stdin if file is None else file.open(encoding="utf-8", errors="surrogateescape")
         try:
             analyze_stream(
-                src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size
+                src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size,
+                parse=_parse_for_cli,
             )
         finally:
             if file is not None:

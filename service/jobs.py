@@ -56,12 +56,16 @@ def analyze_stream(
     explain: bool = False,
     max_chars: int = 1_000_000,
     batch_size: int = 256,
+    parse: Callable[..., Any] | None = None,
 ) -> int:
     """Answer every input line with one JSON line, in order; bad lines get an ``error`` object.
 
-    Returns the number of lines answered.
+    ``parse`` replaces :func:`~pilah.models.analysis.parse_document` (same signature), e.g. to word its
+    messages for the command line. Returns the number of lines answered.
     """
     from pilah.models.analysis import Document, error_result, parse_document
+
+    parse = parse or parse_document
 
     analyzer = load_analyzer(model_dir)
     answered = 0
@@ -79,7 +83,7 @@ def analyze_stream(
         pending.clear()
 
     for n, raw in enumerate(_lines(src), 1):
-        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document, line_no=n))
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse, line_no=n))
         if len(pending) >= batch_size:
             flush()
     if pending:

@@ -66,7 +66,15 @@ def test_text_over_the_limit_is_refused_clearly(small_model_dir):
     result, out = analyze(small_model_dir, big + b"\n", "--max-chars", "1000")
     assert result.exit_code == 0
     assert out[0]["error"]["code"] == "text_too_large"
-    assert "1,000" in out[0]["error"]["message"]
+    assert "over --max-chars 1,000; split the document or raise --max-chars" in out[0]["error"]["message"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-chars", "0"), ("--max-chars", "-5"), ("--batch-size", "0")])
+def test_a_limit_below_one_is_refused_before_reading(small_model_dir, option, value):
+    result, out = analyze(small_model_dir, b'{"text": "jalan rusak"}\n', option, value)
+    assert result.exit_code == 2 and out == []
+    assert result.stderr == f"error [invalid_option]: {option} must be at least 1, not {value}; leave it out for " \
+                            "the default.\n"
 
 
 def test_a_megabyte_text_is_analysed(small_model_dir):
