@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -221,9 +222,19 @@ def _stratified_split(
 
     if test_size <= 0:
         return list(examples), []
+    if test_size >= 1:
+        raise DataError(f"--test-size {test_size} leaves nothing to train on; give a share below 1, e.g. 0.15.",
+                        code="invalid_option")
+    if len(examples) < 2:
+        raise DataError("Too few valid rows to hold some out for testing; add rows, or give --test-size 0.",
+                        code="invalid_data")
     primary = [ex.labels[0] for ex in examples]
     counts = Counter(primary)
-    strat = primary if min(counts.values()) >= 2 else None
+    n_test = math.ceil(test_size * len(examples))
+    # Stratifying needs two texts per label and room for every label on both sides; otherwise scikit-learn
+    # raises a ValueError. A plain shuffle is fine then: training checks the counts per sector itself.
+    possible = min(counts.values()) >= 2 and len(counts) <= min(n_test, len(examples) - n_test)
+    strat = primary if possible else None
     tr, te = train_test_split(list(examples), test_size=test_size, random_state=seed, stratify=strat)
     return tr, te
 

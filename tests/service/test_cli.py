@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -268,3 +269,56 @@ def test_decoding_one_line_reports_the_column_within_that_line():
     assert decode_json_line(b'{"id": 2 "text": "x"}\r\n')[1] == (
         "invalid_json", "invalid JSON (Expecting ',' delimiter at column 10)")
     assert decode_json_line(b'{"text": "x"}\r\n') == ({"text": "x"}, None)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_block(lang: str) -> str:
+    import re
+
+    match = re.search(rf"```{lang}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert match, f"README has no {lang} block"
+    return match.group(1)
+
+
+def test_readme_example_files_are_valid_for_the_commands_shown(tmp_path):
+    from pilah.corpus.records import read_labelled
+    from pilah.corpus.taxonomy import load_taxonomy
+
+    labels = tmp_path / "my_labels.csv"
+    labels.write_text(_readme_block("csv"), encoding="utf-8")
+    tax = tmp_path / "my_taxonomy.yaml"
+    tax.write_text(_readme_block("yaml"), encoding="utf-8")
+    fields = {"text_field": "isi", "label_field": "kategori"}
+    for taxonomy in (load_taxonomy(), load_taxonomy(tax)):
+        examples, problems = read_labelled(labels, taxonomy=taxonomy, **fields)
+        assert problems == [] and len(examples) == 5
+
+
+def test_readme_commands_use_only_options_the_commands_have():
+    import re
+
+    lines = README.read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+    checked = 0
+    for line in lines:
+        m = re.match(r"\s*\.venv/bin/pilah ([a-z-]+)(?: (check))?(.*)", line)
+        if not m:
+            continue
+        command = [m.group(1)] + ([m.group(2)] if m.group(2) else [])
+        used = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", m.group(3).split("#")[0]))
+        help_text = runner.invoke(app, [*command, "--help"], terminal_width=200).stdout
+        assert used <= set(re.findall(r"--[a-z][a-z-]+", help_text)), (line, used)
+        checked += 1
+    assert checked >= 10
+
+
+def test_training_on_a_few_rows_names_the_short_sectors_instead_of_a_split_traceback(tmp_path):
+    labels = tmp_path / "my_labels.csv"
+    labels.write_text(_readme_block("csv"), encoding="utf-8")
+    tax = tmp_path / "my_taxonomy.yaml"
+    tax.write_text(_readme_block("yaml"), encoding="utf-8")
+    result = runner.invoke(app, ["train", str(labels), "--text-field", "isi", "--label-field", "kategori",
+                                 "--taxonomy", str(tax), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3, result.exception
+    assert "error [invalid_data]: Too few training texts for sector(s)" in result.stderr
