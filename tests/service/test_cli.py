@@ -322,3 +322,19 @@ def test_training_on_a_few_rows_names_the_short_sectors_instead_of_a_split_trace
                                  "--taxonomy", str(tax), "--out", str(tmp_path / "m")])
     assert result.exit_code == 3, result.exception
     assert "error [invalid_data]: Too few training texts for sector(s)" in result.stderr
+
+
+def test_analyze_help_names_every_input_field():
+    help_text = runner.invoke(app, ["analyze", "--help"], terminal_width=200).stdout
+    for field in ('"text"', '"id"', '"title"', '"region"'):
+        assert field in help_text
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["train"], ["evaluate"], ["evaluate-agencies"], ["corpus", "check"]])
+def test_help_shows_readable_value_names_and_none_for_flags(command):
+    help_text = runner.invoke(app, [*command, "--help"], terminal_width=200).stdout
+    option_rows = [line for line in help_text.splitlines() if "--" in line and "--help" not in line]
+    assert option_rows
+    for row in option_rows:
+        assert not any(t in row for t in ("<bool>", "<path>", "<int>", "<str>", "<float>", "list[")), row
+    assert "Usage: pilah " + " ".join(command) + " [OPTIONS] [FILE]" in help_text
