@@ -30,7 +30,6 @@ $(MODEL): $(STAMP) $(CORPUS) $(CODE)
 	$(BIN)/pilah train --out $(MODEL_DIR) --name pilah-default
 
 run: $(MODEL)
-	@echo "Pilah: page http://$(HOST):$(PORT)/  API docs http://$(HOST):$(PORT)/docs"
 	PILAH_HOST=$(HOST) PILAH_PORT=$(PORT) $(BIN)/pilah serve
 
 test: $(MODEL)

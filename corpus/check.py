@@ -129,8 +129,12 @@ def _region_index() -> tuple[dict[str, str], re.Pattern[str], dict[str, re.Patte
     return bare_to_prov, pattern, provinces
 
 
+_LENGTH_BUCKETS = ((8, "<8"), (15, "8-14"), (40, "15-39"), (80, "40-79"), (150, "80-149"), (400, "150-399"))
+_LENGTH_ORDER = [name for _, name in _LENGTH_BUCKETS] + ["400+"]
+
+
 def _length_bucket(n: int) -> str:
-    for limit, name in ((8, "<8"), (15, "8-14"), (40, "15-39"), (80, "40-79"), (150, "80-149"), (400, "150-399")):
+    for limit, name in _LENGTH_BUCKETS:
         if n < limit:
             return name
     return "400+"
@@ -224,7 +228,8 @@ def check_corpus(files: Sequence[Path] | None = None, *, targets: bool = False) 
     s["kind"] = dict(Counter(r["kind"] for r in records))
     s["register"] = dict(Counter(r.get("register", "-") for r in records))
     s["source"] = dict(Counter(r["source"] for r in records))
-    s["length"] = dict(sorted(Counter(_length_bucket(len(r["text"].split())) for r in records).items()))
+    lengths = Counter(_length_bucket(len(r["text"].split())) for r in records)
+    s["length"] = {name: lengths[name] for name in _LENGTH_ORDER if lengths[name]}  # shortest first, not as text
     s["sectors"] = {k: sector_counts.get(k, 0) for k in [*taxonomy.ids, taxonomy.abstain]}
     s["n_labels"] = dict(Counter(len(r["sectors"]) for r in records))
     s["agency_annotated"] = sum(1 for r in records if r["agencies"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ __all__ = [
     "read_labelled",
     "split_ids",
     "raise_on_problems",
+    "summarize_problems",
 ]
 
 TEST_SPLIT_FILE = "splits/test.txt"
@@ -81,20 +82,48 @@ def read_corpus(files: Sequence[Path] | None = None) -> list[Example]:
         ex, pr = read_labelled(path)
         examples.extend(ex)
         problems.extend(pr)
-    raise_on_problems(problems, what="The shipped corpus")
+    raise_on_problems(problems, what="The shipped corpus", skip_option=None)
     return examples
 
 
-def raise_on_problems(problems: Sequence[Problem], *, what: str, limit: int = 20) -> None:
+def _row_list(rows: Sequence[int], shown: int = 5) -> str:
+    head = ", ".join(str(r) for r in rows[:shown])
+    return f"{head} and {len(rows) - shown} more" if len(rows) > shown else head
+
+
+def summarize_problems(problems: Sequence[Problem], *, limit: int = 20) -> list[str]:
+    """At most ``limit`` lines: rows with the same problem (file, field, message) share one line.
+
+    A bad column or a wrong separator makes every row fail the same way; one line with the row numbers and a
+    count says it without flooding the terminal.
+    """
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for p in problems:
+        groups.setdefault((p.file, p.field, p.message), []).append(p.row)
+    lines = []
+    for (file, fld, message), rows in groups.items():
+        if len(rows) == 1:
+            lines.append(str(Problem(file, rows[0], fld, message)))
+        else:
+            lines.append(f"{file} rows {_row_list(rows)} ({len(rows)} rows): {fld}: {message}")
+    if len(lines) > limit:
+        rest = sum(len(rows) for rows in list(groups.values())[limit:])
+        lines = [*lines[:limit], f"... and {rest} more problem(s) of {len(lines) - limit} other kind(s)"]
+    return lines
+
+
+def raise_on_problems(
+    problems: Sequence[Problem], *, what: str, limit: int = 20, skip_option: str | None = "--skip-invalid"
+) -> None:
+    """Raise one :class:`DataError` listing ``problems`` (grouped, at most ``limit`` lines).
+
+    ``skip_option`` is the command's option that leaves invalid rows out; ``None`` when it has none.
+    """
     if not problems:
         return
-    shown = "\n".join(f"  {p}" for p in problems[:limit])
-    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
-    raise DataError(
-        f"{what} has {len(problems)} problem(s); fix them or pass --skip-invalid to leave those rows out:\n"
-        f"{shown}{more}",
-        code="invalid_data",
-    )
+    shown = "\n".join(f"  {line}" for line in summarize_problems(problems, limit=limit))
+    advice = f"fix them or pass {skip_option} to leave those rows out" if skip_option else "fix them"
+    raise DataError(f"{what} has {len(problems)} problem(s); {advice}:\n{shown}", code="invalid_data")
 
 
 def _labels(value: Any, sep: str) -> list[str] | None:
@@ -113,12 +142,13 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]
     suffix = path.suffix.lower()
     try:
         if suffix in (".jsonl", ".json", ".ndjson"):
-            with path.open(encoding="utf-8") as fh:
+            with path.open(encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is not part of the data
                 for n, line in enumerate(fh, 1):
                     if not line.strip():
                         continue
                     try:
-                        obj = json.loads(line)
+                        # Without its line break, so that an error at the end of the line gets its own column.
+                        obj = json.loads(line.rstrip("\r\n"))
                     except json.JSONDecodeError as exc:
                         yield n, None, f"invalid JSON ({exc.msg} at column {exc.colno}); fix the line"
                         continue
@@ -127,7 +157,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]
                         continue
                     yield n, obj, None
         elif suffix in (".csv", ".tsv"):
-            with path.open(encoding="utf-8", newline="") as fh:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
                 for n, row in enumerate(reader, 2):  # row 1 is the header
                     yield n, dict(row), None
@@ -139,6 +169,41 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]
         raise DataError(f"Cannot read {path}: {exc.strerror}. Check the path.") from exc
 
 
+def _header(path: Path) -> list[str] | None:
+    """The column names of a CSV/TSV file (``None`` for JSONL or an empty file)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv"):
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh, delimiter="\t" if suffix == ".tsv" else ","), None)
+
+
+def _check_columns(
+    path: Path, rows: Sequence[tuple[int, dict[str, Any] | None, str | None]],
+    wanted: Sequence[tuple[str, str]], hints: Mapping[str, str],
+) -> None:
+    """Raise one :class:`DataError` (``missing_column``) when a needed column is in no row at all.
+
+    Otherwise every row would be reported alone with the same problem.
+    """
+    header = _header(path)
+    records = [rec for _, rec, _ in rows if rec is not None]
+    if header is None and not records:
+        return  # an empty file or nothing but bad lines: the row problems say it
+    columns = header if header is not None else list(dict.fromkeys(k for rec in records for k in rec))
+    kind = "column" if header is not None else "field"
+    missing = [(col, key) for col, key in wanted if col not in columns]
+    if not missing:
+        return
+    listed = ", ".join(columns) if columns else "(none)"
+    parts = []
+    for col, key in missing:
+        role = "text" if key == "text_field" else "label"
+        hint = f" (name the {role} {kind} with {hints[key]})" if key in hints else ""
+        parts.append(f"{kind} {col!r} not found{hint}")
+    raise DataError(f"{path}: {'; '.join(parts)}; the {kind}s are {listed}.", code="missing_column")
+
+
 def read_labelled(
     path: str | Path,
     *,
@@ -148,19 +213,29 @@ def read_labelled(
     title_field: str = "title",
     label_sep: str = "|",
     taxonomy: Taxonomy | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> tuple[list[Example], list[Problem]]:
     """Read labelled examples from a JSONL or CSV/TSV file.
 
     Labels may be a JSON list or a string separated by ``label_sep`` (or a comma or semicolon). With a
     ``taxonomy``, every label must be one of its sectors or its abstain label.
+
+    A text or label column that no row has raises :class:`DataError` (``missing_column``) at once. ``hints``
+    holds the calling command's advice: ``text_field`` and ``label_field`` (its options that name those
+    columns, e.g. ``"--text-field"``) and ``unknown_label`` (appended to the list of known labels); without
+    one, the message names no option the command might not have.
     """
     path = Path(path)
+    hints = hints or {}
     examples: list[Example] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     known = taxonomy.labels if taxonomy else None
     name = str(path)
-    for n, rec, err in _rows(path):
+    rows = list(_rows(path))
+    _check_columns(path, rows, [(text_field, "text_field"), (label_field, "label_field")], hints)
+    label_hint = f" {hints['unknown_label']}" if "unknown_label" in hints else ""
+    for n, rec, err in rows:
         if rec is None:
             problems.append(Problem(name, n, "-", err or "unreadable row"))
             continue
@@ -196,7 +271,7 @@ def read_labelled(
                 problems.append(
                     Problem(
                         name, n, label_field,
-                        f"unknown label(s) {unknown}; use one of {sorted(known)} or pass your own --taxonomy",
+                        f"unknown label(s) {unknown}; use one of {sorted(known)}{label_hint}",
                     )
                 )
                 continue

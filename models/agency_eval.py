@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,11 +23,17 @@ from typing import Any
 
 from pilah.corpus.records import Example
 from pilah.nlp.agencies import squash_name
+from pilah.nlp.errors import DataError, PilahError
 
 __all__ = [
     "evaluate_annotated", "evaluate_conll_government", "format_agency_report", "read_conll_orgs",
-    "read_conll_sentences",
+    "read_conll_sentences", "require_government_orgs",
 ]
+
+# The last column of a CoNLL NER line: O, or B-/I- and an entity type.
+_BIO_TAG = re.compile(r"O|[BI]-\S+")
+_CONLL_HELP = ("a CoNLL NER file has one token per line with its BIO tag (O, B-ORG, I-ORG, ...) in the last "
+               "column and a blank line between sentences, like the idner-news-2k test.txt")
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
@@ -87,7 +94,12 @@ class ConllSentence:
 
 def read_conll_sentences(path: str | Path) -> list[ConllSentence]:
     """Sentences of a CoNLL file (token, ..., BIO tag), rebuilt by joining tokens with spaces, with the
-    character spans of their entities."""
+    character spans of their entities.
+
+    Raises :class:`PilahError` (code ``io_error``) when the file cannot be read and :class:`DataError`
+    (code ``invalid_conll``) at the first line that is not "token ... tag", so that a file of another kind
+    is refused instead of scoring as zero entities.
+    """
     out: list[ConllSentence] = []
     tokens: list[tuple[str, str]] = []
 
@@ -113,13 +125,25 @@ def read_conll_sentences(path: str | Path) -> list[ConllSentence]:
         out.append(ConllSentence(sentence, tuple(entities)))
         tokens.clear()
 
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) < 2:
-                flush()
-            else:
+    try:
+        with Path(path).open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                parts = line.split()
+                if not parts:
+                    flush()
+                    continue
+                if len(parts) < 2 or not _BIO_TAG.fullmatch(parts[-1]):
+                    raise DataError(
+                        f"{path}:{n} is not a CoNLL NER line ({line.strip()[:60]!r}): {_CONLL_HELP}.",
+                        code="invalid_conll",
+                    )
                 tokens.append((parts[0], parts[-1]))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); {_CONLL_HELP}.", code="invalid_conll") from exc
+    except IsADirectoryError as exc:
+        raise PilahError(f"Cannot read {path}: it is a folder; give the CoNLL file itself.", code="io_error") from exc
+    except OSError as exc:
+        raise PilahError(f"Cannot read {path}: {exc.strerror}. Check the path.", code="io_error") from exc
     flush()
     return out
 
@@ -135,11 +159,41 @@ def government_org_list() -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
+def require_government_orgs(
+    sentences: Sequence[ConllSentence], wanted: Iterable[str] | None = None, *, source: str | Path = "the file"
+) -> int:
+    """The number of ORG spans on the government list; :class:`DataError` (``no_government_orgs``) if none.
+
+    Recall over zero spans would print as 0.000, which reads as a result; refuse it instead.
+    """
+    names = set(wanted) if wanted is not None else government_org_list()
+    orgs = [s.text[a:b] for s in sentences for a, b, kind in s.entities if kind == "ORG"]
+    n = sum(1 for o in orgs if o in names)
+    if not orgs:
+        raise DataError(
+            f"{source} has {len(sentences)} sentence(s) but no ORG entity (B-ORG/I-ORG tags); the government "
+            "recall is measured on ORG spans. Give a CoNLL NER file with ORG tags, such as idner-news-2k's test.txt.",
+            code="no_government_orgs",
+        )
+    if not n:
+        raise DataError(
+            f"None of the {len(orgs)} ORG span(s) in {source} is on the government list "
+            "(corpus/eval/idner_government_orgs.txt, written for idner-news-2k); add the government bodies of "
+            "your data to that list, or use idner-news-2k's test.txt.",
+            code="no_government_orgs",
+        )
+    return n
+
+
 def evaluate_conll_government(
-    path: str | Path, extractor: Any, selected: Iterable[str] | None = None
+    path: str | Path, extractor: Any, selected: Iterable[str] | None = None,
+    *, sentences: Sequence[ConllSentence] | None = None,
 ) -> dict[str, Any]:
+    """Recall of listed government ORG spans and a precision estimate; ``sentences`` saves re-reading ``path``."""
     wanted = set(selected) if selected is not None else government_org_list()
-    sentences = read_conll_sentences(path)
+    if sentences is None:
+        sentences = read_conll_sentences(path)
+    require_government_orgs(sentences, wanted, source=path)
     found = exact = n = 0
     misses: list[str] = []
     supported = extracted = 0

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from pilah.nlp.errors import PilahError
+from pilah.nlp.errors import InputError, PilahError
 
 __all__ = ["app", "main"]
 
@@ -28,7 +28,9 @@ app.add_typer(corpus_app, name="corpus")
 
 ModelOpt = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="Model directory (default: $PILAH_MODEL_DIR or the built-in default)."),
+    typer.Option(
+        "--model", "-m", metavar="DIR", help="Model directory (default: $PILAH_MODEL_DIR or the built-in default)."
+    ),
 ]
 
 
@@ -37,22 +39,52 @@ def _fail(exc: PilahError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _parse_for_cli(obj: Any, *, max_chars: int) -> Any:
+    """``parse_document`` with a too-large message that names the option that sets the limit."""
+    from pilah.models.analysis import parse_document
+
+    try:
+        return parse_document(obj, max_chars=max_chars)
+    except InputError as exc:
+        if exc.code != "text_too_large":
+            raise
+        size = len(obj["text"]) + len(obj.get("title") or "")
+        raise InputError(
+            f"\"text\" and \"title\" have {size:,} characters, over --max-chars {max_chars:,}; split the document "
+            "or raise --max-chars.",
+            code="text_too_large",
+        ) from exc
+
+
 @app.command()
 def analyze(
-    file: Annotated[Path | None, typer.Argument(help="JSON Lines input (default: standard input).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="FILE", help="JSON Lines input (default: standard input).")
+    ] = None,
     model: ModelOpt = None,
-    explain: Annotated[bool, typer.Option(help="Add the terms that pushed the top sector most.")] = False,
-    max_chars: Annotated[int, typer.Option(help="Refuse texts longer than this.")] = 1_000_000,
-    batch_size: Annotated[int, typer.Option(help="Documents analysed together.")] = 256,
+    explain: Annotated[bool, typer.Option(metavar="", help="Add the terms that pushed the top sector most.")] = False,
+    max_chars: Annotated[
+        int, typer.Option(metavar="N", help="Refuse texts (with title) longer than N characters.")
+    ] = 1_000_000,
+    batch_size: Annotated[int, typer.Option(metavar="N", help="Documents analysed together.")] = 256,
 ) -> None:
-    """Analyse JSON Lines ({"text", "id"?, "title"?} per line): one JSON result per input line, in order."""
+    """Analyse JSON Lines: one JSON result per input line, in order.
+
+    Each line is an object with "text" (required) and "id", "title", "region" (optional; region is the
+    complaint desk's region, a Kemendagri code or an official name).
+    """
     from pilah.service.jobs import analyze_stream
 
+    for option, value in (("--max-chars", max_chars), ("--batch-size", batch_size)):
+        if value < 1:
+            _fail(InputError(f"{option} must be at least 1, not {value}; leave it out for the default.",
+                             code="invalid_option"))
     try:
         src = sys.stdin if file is None else file.open(encoding="utf-8", errors="surrogateescape")
         try:
             analyze_stream(
-                src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size
+                src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size,
+                parse=_parse_for_cli,
             )
         finally:
             if file is not None:
@@ -66,28 +98,37 @@ def analyze(
 @app.command()
 def train(
     data: Annotated[
-        list[Path] | None, typer.Argument(help="Labelled CSV/TSV/JSONL files (default: the shipped corpus).")
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Labelled CSV/TSV/JSONL files (default: the shipped corpus)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")] = Path("models/custom"),
-    text_field: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
-    label_field: Annotated[str, typer.Option(help="Column holding the label(s).")] = "sectors",
-    id_field: Annotated[str, typer.Option(help="Column holding a unique id (optional).")] = "id",
-    label_sep: Annotated[str, typer.Option(help="Separator of several labels in one cell.")] = "|",
-    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default: the shipped one).")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Model directory to write.")
+    ] = Path("models/custom"),
+    text_field: Annotated[str, typer.Option(metavar="COLUMN", help="Column holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option(metavar="COLUMN", help="Column holding the label(s).")] = "sectors",
+    id_field: Annotated[str, typer.Option(metavar="COLUMN", help="Column holding a unique id (optional).")] = "id",
+    label_sep: Annotated[str, typer.Option(metavar="SEP", help="Separator of several labels in one cell.")] = "|",
+    taxonomy: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Taxonomy YAML (default: the shipped one).")
+    ] = None,
     test: Annotated[
-        list[Path] | None, typer.Option("--test", help="Held-out labelled file(s) to score the model on.")
+        list[Path] | None,
+        typer.Option("--test", metavar="FILE", help="Held-out labelled file to score the model on (repeatable)."),
     ] = None,
     test_size: Annotated[
-        float, typer.Option(help="With user DATA and no --test: stratified share held out for testing.")
+        float,
+        typer.Option(metavar="SHARE", help="With your files and no --test: stratified share held out for testing."),
     ] = 0.15,
-    with_corpus: Annotated[bool, typer.Option(help="Add the shipped corpus's training texts to DATA.")] = False,
+    with_corpus: Annotated[
+        bool, typer.Option(metavar="", help="Add the shipped corpus's training texts to your files.")
+    ] = False,
     feedback: Annotated[
-        Path | None, typer.Option(help="SQLite feedback database of the service: fold corrections in.")
+        Path | None, typer.Option(metavar="FILE", help="SQLite feedback database of the service: fold corrections in.")
     ] = None,
-    skip_invalid: Annotated[bool, typer.Option(help="Leave out invalid rows instead of stopping.")] = False,
-    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 13,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    name: Annotated[str, typer.Option(help="Model name recorded in meta.json.")] = "pilah-sectors",
+    skip_invalid: Annotated[bool, typer.Option(metavar="", help="Leave out invalid rows instead of stopping.")] = False,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed (same data + seed = same model).")] = 13,
+    folds: Annotated[int, typer.Option(metavar="N", help="Cross-validation folds.")] = 5,
+    name: Annotated[str, typer.Option(metavar="NAME", help="Model name recorded in meta.json.")] = "pilah-sectors",
 ) -> None:
     """Train a sector model with cross-validation; writes the model directory and MODEL_CARD.md."""
     from pilah.service.jobs import train_job
@@ -106,13 +147,14 @@ def train(
 @app.command()
 def evaluate(
     data: Annotated[
-        list[Path] | None, typer.Argument(help="Labelled files (default: the corpus's held-out test split).")
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Labelled files (default: the corpus's held-out test split)."),
     ] = None,
     model: ModelOpt = None,
-    text_field: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
-    label_field: Annotated[str, typer.Option(help="Column holding the label(s).")] = "sectors",
-    label_sep: Annotated[str, typer.Option(help="Separator of several labels in one cell.")] = "|",
-    skip_invalid: Annotated[bool, typer.Option(help="Leave out invalid rows instead of stopping.")] = False,
+    text_field: Annotated[str, typer.Option(metavar="COLUMN", help="Column holding the text.")] = "text",
+    label_field: Annotated[str, typer.Option(metavar="COLUMN", help="Column holding the label(s).")] = "sectors",
+    label_sep: Annotated[str, typer.Option(metavar="SEP", help="Separator of several labels in one cell.")] = "|",
+    skip_invalid: Annotated[bool, typer.Option(metavar="", help="Leave out invalid rows instead of stopping.")] = False,
 ) -> None:
     """Score a model on labelled data and print the same report as the model card."""
     from pilah.service.jobs import evaluate_job
@@ -131,12 +173,15 @@ def evaluate(
 @app.command("evaluate-agencies")
 def evaluate_agencies(
     data: Annotated[
-        list[Path] | None, typer.Argument(help="Annotated JSONL (default: the corpus's held-out test split).")
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Annotated JSONL (default: the corpus's held-out test split)."),
     ] = None,
     conll: Annotated[
-        Path | None, typer.Option(help="Also measure recall of government ORG spans in this CoNLL NER file.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Optional: also measure recall of government ORG spans in this CoNLL NER "
+                     "file (idner-news-2k's test.txt; see README)."),
     ] = None,
-    show: Annotated[int, typer.Option(help="How many misses and false hits to list.")] = 30,
+    show: Annotated[int, typer.Option(metavar="N", help="How many misses and false hits to list.")] = 30,
 ) -> None:
     """Score agency extraction: exact-span and canonical-name precision/recall/F1, misses, false hits."""
     from pilah.service.jobs import evaluate_agencies_job
@@ -220,9 +265,12 @@ def serve(
 
 @corpus_app.command("check")
 def corpus_check(
-    files: Annotated[list[Path] | None, typer.Argument(help="Corpus JSONL files (default: the shipped ones).")]
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Corpus JSONL files (default: the shipped ones)."),
+    ]
     = None,
-    strict: Annotated[bool, typer.Option(help="Also fail when the shipped corpus's targets are not met.")]
+    strict: Annotated[bool, typer.Option(metavar="", help="Also fail when the shipped corpus's targets are not met.")]
     = False,
 ) -> None:
     """Validate schema, offsets, labels, duplicates and split; print statistics."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pilah.nlp.errors import DataError, InputError
+from pilah.nlp.errors import DataError, InputError, PilahError
 
 __all__ = ["analyze_stream", "default_model_dir", "evaluate_job", "load_analyzer", "train_job"]
 
@@ -56,12 +57,16 @@ def analyze_stream(
     explain: bool = False,
     max_chars: int = 1_000_000,
     batch_size: int = 256,
+    parse: Callable[..., Any] | None = None,
 ) -> int:
     """Answer every input line with one JSON line, in order; bad lines get an ``error`` object.
 
-    Returns the number of lines answered.
+    ``parse`` replaces :func:`~pilah.models.analysis.parse_document` (same signature), e.g. to word its
+    messages for the command line. Returns the number of lines answered.
     """
     from pilah.models.analysis import Document, error_result, parse_document
+
+    parse = parse or parse_document
 
     analyzer = load_analyzer(model_dir)
     answered = 0
@@ -78,8 +83,8 @@ def analyze_stream(
         answered += len(pending)
         pending.clear()
 
-    for raw in _lines(src):
-        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document))
+    for n, raw in enumerate(_lines(src), 1):
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse, line_no=n))
         if len(pending) >= batch_size:
             flush()
     if pending:
@@ -88,12 +93,12 @@ def analyze_stream(
 
 
 def _parse_line(
-    raw: bytes, *, max_chars: int, parse: Callable[..., Any]
+    raw: bytes, *, max_chars: int, parse: Callable[..., Any], line_no: int | None = None
 ) -> tuple[Any, Any]:
     from pilah.models.analysis import valid_id
     from pilah.service.jsonl import decode_json_line
 
-    obj, error = decode_json_line(raw)
+    obj, error = decode_json_line(raw, line_no)
     if error is not None:
         return None, InputError(error[1], code=error[0])
     doc_id = obj.get("id") if isinstance(obj, dict) else None
@@ -105,19 +110,28 @@ def _parse_line(
         return doc_id, exc
 
 
+# What each command can suggest in its messages: only options it has.
+TRAIN_HINTS = {"text_field": "--text-field", "label_field": "--label-field",
+               "unknown_label": "or pass your own label set with --taxonomy"}
+EVALUATE_HINTS = {"text_field": "--text-field", "label_field": "--label-field",
+                  "unknown_label": "(the labels of the model; to score other labels, pass a model trained on them "
+                                   "with --model)"}
+
+
 def _read_user_data(
-    paths: Sequence[Path], *, taxonomy: Any, skip_invalid: bool, **fields: Any
+    paths: Sequence[Path], *, taxonomy: Any, skip_invalid: bool, what: str = "The training data",
+    hints: dict[str, str] | None = None, **fields: Any,
 ) -> list[Any]:
     from pilah.corpus.records import raise_on_problems, read_labelled
 
     examples: list[Any] = []
     problems: list[Any] = []
     for p in paths:
-        ex, pr = read_labelled(p, taxonomy=taxonomy, **fields)
+        ex, pr = read_labelled(p, taxonomy=taxonomy, hints=TRAIN_HINTS if hints is None else hints, **fields)
         examples.extend(ex)
         problems.extend(pr)
     if problems and not skip_invalid:
-        raise_on_problems(problems, what="The training data")
+        raise_on_problems(problems, what=what)
     return examples
 
 
@@ -147,7 +161,9 @@ def train_job(
     from pilah.models.train import train_model
 
     taxonomy = load_taxonomy(taxonomy_path)
-    fields = {"text_field": text_field, "label_field": label_field, "id_field": id_field, "label_sep": label_sep}
+    fields: dict[str, Any] = {
+        "text_field": text_field, "label_field": label_field, "id_field": id_field, "label_sep": label_sep
+    }
     sources: list[str] = []
     train_set: list[Any] = []
     test_set: list[Any] = []
@@ -167,7 +183,8 @@ def train_job(
             train_set += tr
             test_set += te
     if test:
-        test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, **fields)
+        test_set += _read_user_data(test, taxonomy=taxonomy, skip_invalid=skip_invalid, what="The --test data",
+                                    **fields)
     if feedback is not None:
         from pilah.service.feedback import read_feedback_examples
 
@@ -205,9 +222,19 @@ def _stratified_split(
 
     if test_size <= 0:
         return list(examples), []
+    if test_size >= 1:
+        raise DataError(f"--test-size {test_size} leaves nothing to train on; give a share below 1, e.g. 0.15.",
+                        code="invalid_option")
+    if len(examples) < 2:
+        raise DataError("Too few valid rows to hold some out for testing; add rows, or give --test-size 0.",
+                        code="invalid_data")
     primary = [ex.labels[0] for ex in examples]
     counts = Counter(primary)
-    strat = primary if min(counts.values()) >= 2 else None
+    n_test = math.ceil(test_size * len(examples))
+    # Stratifying needs two texts per label and room for every label on both sides; otherwise scikit-learn
+    # raises a ValueError. A plain shuffle is fine then: training checks the counts per sector itself.
+    possible = min(counts.values()) >= 2 and len(counts) <= min(n_test, len(examples) - n_test)
+    strat = primary if possible else None
     tr, te = train_test_split(list(examples), test_size=test_size, random_state=seed, stratify=strat)
     return tr, te
 
@@ -231,7 +258,7 @@ def evaluate_job(
     taxonomy: Taxonomy = load_taxonomy() if tax_dict is None else Taxonomy.from_dict(tax_dict)
     if data:
         examples = _read_user_data(
-            data, taxonomy=taxonomy, skip_invalid=skip_invalid,
+            data, taxonomy=taxonomy, skip_invalid=skip_invalid, what="The evaluation data", hints=EVALUATE_HINTS,
             text_field=text_field, label_field=label_field, id_field="id", label_sep=label_sep,
         )
         what = ", ".join(str(p) for p in data)
@@ -288,8 +315,27 @@ def serve_job(
 def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, show: int = 30) -> str:
     from pilah.corpus.gazetteer import load_extractor
     from pilah.corpus.records import raise_on_problems, read_corpus, read_labelled, split_ids
-    from pilah.models.agency_eval import evaluate_annotated, evaluate_conll_government, format_agency_report
+    from pilah.models.agency_eval import (
+        evaluate_annotated,
+        evaluate_conll_government,
+        format_agency_report,
+        read_conll_sentences,
+        require_government_orgs,
+    )
 
+    # Check the CoNLL file before the slow part, so that a wrong path fails in a second, not after the scoring.
+    sentences = None
+    if conll:
+        try:
+            sentences = read_conll_sentences(conll)
+        except PilahError as exc:
+            if exc.code != "io_error":
+                raise
+            raise PilahError(
+                f"{exc.message} --conll is optional; the idner-news-2k test file it is meant for is kept outside "
+                "the repository (see README.md, `pilah evaluate-agencies`).", code="io_error",
+            ) from exc
+        require_government_orgs(sentences, source=conll)
     extractor = load_extractor()
     if data:
         examples: list[Any] = []
@@ -298,10 +344,10 @@ def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, sh
             ex, pr = read_labelled(p)
             examples += ex
             problems += pr
-        raise_on_problems(problems, what="The annotated data")
+        raise_on_problems(problems, what="The annotated data", skip_option=None)
     else:
         held = split_ids()
         examples = [ex for ex in read_corpus() if ex.id in held]
     annotated = evaluate_annotated(examples, extractor)
-    conll_result = evaluate_conll_government(conll, extractor) if conll else None
+    conll_result = evaluate_conll_government(conll, extractor, sentences=sentences) if conll else None
     return format_agency_report(annotated, conll_result, show=show)

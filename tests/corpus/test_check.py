@@ -82,3 +82,13 @@ def test_taxonomy_ids_must_be_plain_strings(tmp_path, bad_id):
     f.write_text(f"sectors:\n  - id: {bad_id}\n  - id: jalan\n", encoding="utf-8")
     with pytest.raises(DataError, match="sector ids"):
         load_taxonomy(f)
+
+
+def test_length_buckets_are_listed_shortest_first(tmp_path):
+    words = {"a": 5, "b": 20, "c": 200, "d": 10, "e": 50, "f": 500, "g": 100}
+    f = write(tmp_path / "a.jsonl", [
+        record(rid, " ".join(f"kata{rid}{i}" for i in range(n)), sectors=["infrastruktur"]) for rid, n in words.items()
+    ])
+    stats = check_corpus([f]).stats
+    assert list(stats["length"]) == ["<8", "8-14", "15-39", "40-79", "80-149", "150-399", "400+"]
+    assert "length: <8: 1, 8-14: 1, 15-39: 1, 40-79: 1, 80-149: 1, 150-399: 1, 400+: 1" in check_corpus([f]).render()

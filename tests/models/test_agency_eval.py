@@ -19,6 +19,7 @@ from pilah.models.agency_eval import (
     read_conll_orgs,
     read_conll_sentences,
 )
+from pilah.nlp.errors import DataError, PilahError
 
 CONLL = """\
 Kemarin ADP O
@@ -139,3 +140,40 @@ def test_annotated_scores_spans_and_names_separately() -> None:
     report = format_agency_report(result, None, show=5)
     assert "| canonical_name | 0.667 | 0.667 | 0.667 | 2 | 3 | 3 |" in report
     assert "c: 'Disdukcapil' -> dinaskependudukan" in report
+
+
+def test_a_missing_conll_file_is_an_io_error(tmp_path: Path) -> None:
+    with pytest.raises(PilahError) as err:
+        read_conll_sentences(tmp_path / "absent.txt")
+    assert err.value.code == "io_error" and "absent.txt" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("# Pilah\n\nSome prose here.\n", 1),  # a Markdown file
+        ("Kemarin ADP O\nKemensos PROPN B-ORG\nini baris biasa tanpa tag\n", 3),  # last column is no tag
+        ("Kemarin ADP O\nKemensos\n", 2),  # a token without a tag
+    ],
+)
+def test_a_file_that_is_not_conll_is_refused_at_its_first_bad_line(tmp_path: Path, content: str, line: int) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_conll_sentences(path)
+    assert err.value.code == "invalid_conll"
+    assert f"notes.md:{line} is not a CoNLL NER line" in err.value.message
+
+
+def test_conll_without_org_spans_is_refused_not_scored_as_zero(tmp_path: Path) -> None:
+    path = tmp_path / "per.txt"
+    path.write_text("Budi PROPN B-PER\ndatang VERB O\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        evaluate_conll_government(path, FixedExtractor({}))
+    assert err.value.code == "no_government_orgs" and "no ORG entity" in err.value.message
+
+
+def test_conll_whose_orgs_are_not_on_the_government_list_is_refused(conll_file: Path) -> None:
+    with pytest.raises(DataError) as err:
+        evaluate_conll_government(conll_file, FixedExtractor({}), selected={"Kementerian Tidak Ada"})
+    assert err.value.code == "no_government_orgs" and "None of the 3 ORG span(s)" in err.value.message

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -66,7 +67,15 @@ def test_text_over_the_limit_is_refused_clearly(small_model_dir):
     result, out = analyze(small_model_dir, big + b"\n", "--max-chars", "1000")
     assert result.exit_code == 0
     assert out[0]["error"]["code"] == "text_too_large"
-    assert "1,000" in out[0]["error"]["message"]
+    assert "over --max-chars 1,000; split the document or raise --max-chars" in out[0]["error"]["message"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--max-chars", "0"), ("--max-chars", "-5"), ("--batch-size", "0")])
+def test_a_limit_below_one_is_refused_before_reading(small_model_dir, option, value):
+    result, out = analyze(small_model_dir, b'{"text": "jalan rusak"}\n', option, value)
+    assert result.exit_code == 2 and out == []
+    assert result.stderr == f"error [invalid_option]: {option} must be at least 1, not {value}; leave it out for " \
+                            "the default.\n"
 
 
 def test_a_megabyte_text_is_analysed(small_model_dir):
@@ -179,3 +188,153 @@ def test_hostile_lines_are_answered_in_place(small_model_dir, line, code):
 def test_a_byte_order_mark_at_the_start_is_ignored(small_model_dir):
     result, out = analyze(small_model_dir, b'\xef\xbb\xbf{"id": "bom", "text": "jalan rusak"}\n')
     assert out[0]["id"] == "bom" and "sector" in out[0]
+
+
+def test_evaluate_agencies_with_a_missing_conll_file_says_so_without_a_traceback(tmp_path):
+    result = runner.invoke(app, ["evaluate-agencies", "--conll", str(tmp_path / "test.txt")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error [io_error]: Cannot read ")
+    assert "--conll is optional" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_evaluate_agencies_refuses_a_file_that_is_not_conll(tmp_path):
+    notes = tmp_path / "README.md"
+    notes.write_text("# Pilah\n\nIndonesian text mining.\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate-agencies", "--conll", str(notes)])
+    assert result.exit_code == 3
+    assert "error [invalid_conll]: " in result.stderr and "README.md:1" in result.stderr
+    assert "recall" not in result.stdout
+
+
+def test_train_with_other_column_names_says_so_in_one_line(tmp_path):
+    path = tmp_path / "my_labels.csv"
+    path.write_text("id,isi,kategori\n" + "".join(f"{i},ktp belum jadi,adminduk\n" for i in range(400)),
+                    encoding="utf-8")
+    result = runner.invoke(app, ["train", str(path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error [missing_column]: ")
+    assert "column 'text' not found (name the text column with --text-field)" in result.stderr
+    assert "the columns are id, isi, kategori" in result.stderr
+
+
+def test_train_groups_the_same_problem_on_many_rows(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("isi,kategori\n" + "".join(",adminduk\n" for _ in range(400)), encoding="utf-8")
+    result = runner.invoke(app, ["train", str(path), "--text-field", "isi", "--label-field", "kategori",
+                                 "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3
+    assert len(result.stderr.splitlines()) == 2
+    assert "data.csv rows 2, 3, 4, 5, 6 and 395 more (400 rows): isi: empty text" in result.stderr
+
+
+def _options_of(command: str) -> set[str]:
+    import re
+
+    help_text = runner.invoke(app, [command, "--help"], terminal_width=200).stdout
+    return set(re.findall(r"--[a-z][a-z-]+", help_text))
+
+
+def test_evaluate_messages_name_the_evaluation_data_and_only_its_own_options(small_model_dir, tmp_path):
+    path = tmp_path / "eval.csv"
+    path.write_text("isi,kategori\n,adminduk\njalan rusak,jalan_raya\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(path), "--model", str(small_model_dir), "--text-field", "isi",
+                                 "--label-field", "kategori"])
+    assert result.exit_code == 3
+    assert "The evaluation data has 2 problem(s)" in result.stderr
+    assert "training" not in result.stderr
+    import re
+
+    suggested = set(re.findall(r"--[a-z][a-z-]+", result.stderr))
+    assert suggested >= {"--skip-invalid", "--model"}
+    assert suggested <= _options_of("evaluate")
+    missing = runner.invoke(app, ["evaluate", str(path), "--model", str(small_model_dir)])
+    assert missing.exit_code == 3 and "--text-field" in missing.stderr
+    assert set(re.findall(r"--[a-z][a-z-]+", missing.stderr)) <= _options_of("evaluate")
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b""])
+def test_a_json_error_gives_the_line_and_the_column_where_the_line_stops(small_model_dir, end):
+    good = json.dumps({"id": "g", "text": "jalan rusak parah"}).encode()
+    result, out = analyze(small_model_dir, good + b"\n" + b'{"id": 2, "text": ' + end)
+    assert result.exit_code == 0
+    assert out[1]["error"] == {"code": "invalid_json",
+                               "message": "invalid JSON (Expecting value at line 2, column 19)"}
+
+
+def test_decoding_one_line_reports_the_column_within_that_line():
+    from pilah.service.jsonl import decode_json_line
+
+    assert decode_json_line(b'{"id": 2 "text": "x"}\r\n')[1] == (
+        "invalid_json", "invalid JSON (Expecting ',' delimiter at column 10)")
+    assert decode_json_line(b'{"text": "x"}\r\n') == ({"text": "x"}, None)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_block(lang: str) -> str:
+    import re
+
+    match = re.search(rf"```{lang}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert match, f"README has no {lang} block"
+    return match.group(1)
+
+
+def test_readme_example_files_are_valid_for_the_commands_shown(tmp_path):
+    from pilah.corpus.records import read_labelled
+    from pilah.corpus.taxonomy import load_taxonomy
+
+    labels = tmp_path / "my_labels.csv"
+    labels.write_text(_readme_block("csv"), encoding="utf-8")
+    tax = tmp_path / "my_taxonomy.yaml"
+    tax.write_text(_readme_block("yaml"), encoding="utf-8")
+    fields = {"text_field": "isi", "label_field": "kategori"}
+    for taxonomy in (load_taxonomy(), load_taxonomy(tax)):
+        examples, problems = read_labelled(labels, taxonomy=taxonomy, **fields)
+        assert problems == [] and len(examples) == 5
+
+
+def test_readme_commands_use_only_options_the_commands_have():
+    import re
+
+    lines = README.read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+    checked = 0
+    for line in lines:
+        m = re.match(r"\s*\.venv/bin/pilah ([a-z-]+)(?: (check))?(.*)", line)
+        if not m:
+            continue
+        command = [m.group(1)] + ([m.group(2)] if m.group(2) else [])
+        used = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", m.group(3).split("#")[0]))
+        help_text = runner.invoke(app, [*command, "--help"], terminal_width=200).stdout
+        assert used <= set(re.findall(r"--[a-z][a-z-]+", help_text)), (line, used)
+        checked += 1
+    assert checked >= 10
+
+
+def test_training_on_a_few_rows_names_the_short_sectors_instead_of_a_split_traceback(tmp_path):
+    labels = tmp_path / "my_labels.csv"
+    labels.write_text(_readme_block("csv"), encoding="utf-8")
+    tax = tmp_path / "my_taxonomy.yaml"
+    tax.write_text(_readme_block("yaml"), encoding="utf-8")
+    result = runner.invoke(app, ["train", str(labels), "--text-field", "isi", "--label-field", "kategori",
+                                 "--taxonomy", str(tax), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 3, result.exception
+    assert "error [invalid_data]: Too few training texts for sector(s)" in result.stderr
+
+
+def test_analyze_help_names_every_input_field():
+    help_text = runner.invoke(app, ["analyze", "--help"], terminal_width=200).stdout
+    for field in ('"text"', '"id"', '"title"', '"region"'):
+        assert field in help_text
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["train"], ["evaluate"], ["evaluate-agencies"], ["corpus", "check"]])
+def test_help_shows_readable_value_names_and_none_for_flags(command):
+    help_text = runner.invoke(app, [*command, "--help"], terminal_width=200).stdout
+    option_rows = [line for line in help_text.splitlines() if "--" in line and "--help" not in line]
+    assert option_rows
+    for row in option_rows:
+        assert not any(t in row for t in ("<bool>", "<path>", "<int>", "<str>", "<float>", "list[")), row
+    assert "Usage: pilah " + " ".join(command) + " [OPTIONS] [FILE]" in help_text
