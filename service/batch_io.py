@@ -20,8 +20,9 @@ from typing import IO, Any
 from pilah.nlp.errors import DataError
 from pilah.service.jsonl import decode_json_line
 
-__all__ = ["RawRow", "ShardSpec", "find_inputs", "plan_shards", "read_shard"]
+__all__ = ["RawRow", "ShardSpec", "columns_of", "find_inputs", "plan_shards", "read_shard", "HEAD_ROWS"]
 
+HEAD_ROWS = 1000  # JSON Lines have no header: the keys of this many first objects stand for one
 SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
 
 
@@ -93,8 +94,38 @@ def _count_csv_rows(path: Path, gz: bool, delimiter: str) -> int:
         return sum(1 for _ in reader)
 
 
+def columns_of(path: Path) -> list[str] | None:
+    """The columns of an input file, in file order: the header of a CSV/TSV, the schema of a Parquet file,
+    the keys of the first :data:`HEAD_ROWS` JSON objects of a JSONL file. ``None`` when the file holds no
+    header or no readable object (its rows, if any, will be errors of their own)."""
+    fmt, gz = _format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    with _open_binary(path, gz) as fh:
+        if fmt in ("csv", "tsv"):
+            text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+            header = next(csv.reader(text, delimiter="\t" if fmt == "tsv" else ","), None)
+            return list(header) if header else None
+        keys: dict[str, None] = {}
+        seen = 0
+        for i, line in enumerate(fh):
+            if i >= HEAD_ROWS:
+                break
+            obj, error = decode_json_line(line)
+            if error is None and isinstance(obj, dict):
+                seen += 1
+                keys.update(dict.fromkeys(str(k) for k in obj))
+        return list(keys) if seen else None
+
+
 def plan_shards(files: Sequence[Path], rows_per_shard: int) -> list[ShardSpec]:
-    """Cut every file into shards of ``rows_per_shard`` rows (one pass over each file)."""
+    """Cut every file into shards of at most ``rows_per_shard`` rows (one pass over each file).
+
+    A shard never spans two files, so that a worker reads one range of one file: a file of 12,000 rows
+    gives shards of 5,000, 5,000 and 2,000 rows, and five files of 3,000 rows give five shards.
+    """
     if rows_per_shard < 1:
         raise DataError("--rows-per-shard must be at least 1.")
     specs: list[ShardSpec] = []

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -304,3 +305,22 @@ def test_report_renders_in_a_browser_with_every_image_loaded(report: Path, tmp_p
     assert len(widths) == 2 and all(w > 0 for w in widths)
     assert outside == []
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_months_come_from_the_dates_pilah_batch_writes(tmp_path: Path, small_model_dir: Path) -> None:
+    from pilah.service.batch import BatchOptions, run_batch
+
+    rows = [("a", "2026-01-07T08:30:00+07:00"), ("b", "20260201"), ("c", "2026-02-03 10:00"), ("d", None),
+            ("e", "kemarin")]  # "kemarin" is an invalid_date error, not a document of an unknown month
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "isi": "jalan kabupaten rusak berlubang", "tgl": d}) + "\n"
+                            for i, d in rows))
+    batch_dir = tmp_path / "batch"
+    run_batch([str(data)], BatchOptions(out_dir=str(batch_dir), model_dir=str(small_model_dir), text_col="isi",
+                                        date_col="tgl"), workers=1, quiet=True)
+    build_report(batch_dir=batch_dir, out_dir=tmp_path / "report")
+    with (tmp_path / "report" / "docs_by_sector_month.csv").open(encoding="utf-8") as fh:
+        months = Counter[str]()
+        for r in csv.DictReader(fh):
+            months[r["month"]] += int(r["documents"])
+    assert months == {"2026-01": 1, "2026-02": 2, "unknown": 1}
