@@ -38,6 +38,7 @@ STATUS_BY_CODE = {
     "method_not_allowed": 405,
     "unauthorized": 401,
     "admin_disabled": 403,
+    "label_set_changed": 409,
     "model_error": 422,
     "model_incompatible": 422,
     "model_integrity": 422,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -270,19 +273,39 @@ def serve_job(
 
     settings = Settings()
     load_model(settings.model_dir)  # fail here, with the model error, rather than inside a worker
-    print(f"Pilah page: http://{settings.host}:{settings.port}/   API docs: http://{settings.host}:{settings.port}/docs",
-          flush=True)
-    uvicorn.run(
-        "pilah.service.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,  # RequestGuard writes the access log (JSON); uvicorn's would format a line per request
-        timeout_graceful_shutdown=settings.graceful_timeout,
-        timeout_keep_alive=settings.keep_alive,
-    )
+    with _run_dir(settings) as run_dir:
+        if run_dir is not None:
+            from pilah.service.state import ReloadBoard
+
+            ReloadBoard(run_dir).reset(settings.model_dir)
+        print(f"Pilah page: http://{settings.host}:{settings.port}/   "
+              f"API docs: http://{settings.host}:{settings.port}/docs", flush=True)
+        uvicorn.run(
+            "pilah.service.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=False,  # RequestGuard writes the access log (JSON); uvicorn's would format one per request
+            timeout_graceful_shutdown=settings.graceful_timeout,
+            timeout_keep_alive=settings.keep_alive,
+        )
+
+
+@contextmanager
+def _run_dir(settings: Any) -> Iterator[Path | None]:
+    """The directory where the workers share reloads: ``PILAH_RUN_DIR``, else (several workers) a fresh one,
+    removed at exit. One worker needs none: the process that answers a reload is the one serving."""
+    if settings.run_dir is not None or settings.workers == 1:
+        yield settings.run_dir
+        return
+    run_dir = Path(tempfile.mkdtemp(prefix="pilah-run-"))
+    os.environ["PILAH_RUN_DIR"] = str(run_dir)  # the workers build their settings from the environment
+    try:
+        yield run_dir
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, show: int = 30) -> str:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 __all__ = [
     "AgencyOut", "AnalysisOut", "AnalyzeIn", "BatchIn", "BatchOut", "ClassifyOut", "ExtractOut",
-    "FeedbackIn", "FeedbackOut", "ModelInfo", "Problem", "RegionOut", "ReloadIn", "ScoreOut",
+    "FeedbackIn", "FeedbackOut", "ModelInfo", "Problem", "RegionOut", "ReloadIn", "ReloadOut", "ScoreOut",
 ]
 
 DocId = StrictStr | StrictInt | None
@@ -114,6 +114,9 @@ class ModelInfo(BaseModel):
     trained_at: str | None = None
     data_hash: str | None = None
     path: str
+    generation: int = Field(
+        0, description="Reloads so far: 0 is the configured model; every worker process serves the same one."
+    )
 
 
 class FeedbackIn(BaseModel):
@@ -130,6 +133,18 @@ class FeedbackOut(BaseModel):
 
 class ReloadIn(BaseModel):
     model_dir: str | None = Field(None, description="Model directory to load (default: the configured one).")
+    allow_label_change: bool = Field(
+        False, description="Swap in a model whose sectors differ from the served model's (refused otherwise)."
+    )
+
+
+class ReloadOut(BaseModel):
+    status: str
+    previous: dict[str, str]
+    model: dict[str, str]
+    path: str
+    generation: int = Field(description="The reload's generation; the other workers load it within ~1 s.")
+    label_change: str | None = Field(None, description="How the label set changed (with allow_label_change).")
 
 
 class Problem(BaseModel):

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Log level of the JSON access log.")
     graceful_timeout: int = Field(30, ge=0, description="Seconds to drain requests on shutdown.")
     keep_alive: int = Field(30, ge=1, description="Seconds an idle keep-alive connection stays open.")
+    run_dir: Path | None = Field(
+        None, description="Directory where the worker processes of one server share reloads (model.json); "
+        "`pilah serve` with several workers makes a fresh one when unset."
+    )
     inline_max_bytes: int = Field(
         2048, ge=0, description="Single texts up to this many UTF-8 bytes are analysed on the event loop "
         "(a few ms at most); larger ones and batches go to a worker thread. 0: always a worker thread."
