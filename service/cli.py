@@ -33,7 +33,8 @@ ModelOpt = Annotated[
 
 
 def _fail(exc: PilahError) -> None:
-    typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    for message in getattr(exc, "problems", None) or [exc.message]:  # SettingsError: one line per variable
+        typer.echo(f"error [{exc.code}]: {message}", err=True)
     raise typer.Exit(exc.exit_code)
 
 

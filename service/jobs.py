@@ -269,9 +269,9 @@ def serve_job(
         os.environ["PILAH_WORKERS"] = str(workers)
     if model_dir is not None:
         os.environ["PILAH_MODEL_DIR"] = str(model_dir)
-    from pilah.service.settings import Settings
+    from pilah.service.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()  # a bad PILAH_* variable: SettingsError, without the value
     load_model(settings.model_dir)  # fail here, with the model error, rather than inside a worker
     with _run_dir(settings) as run_dir:
         if run_dir is not None:

@@ -179,3 +179,44 @@ def test_hostile_lines_are_answered_in_place(small_model_dir, line, code):
 def test_a_byte_order_mark_at_the_start_is_ignored(small_model_dir):
     result, out = analyze(small_model_dir, b'\xef\xbb\xbf{"id": "bom", "text": "jalan rusak"}\n')
     assert out[0]["id"] == "bom" and "sector" in out[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PILAH_ADMIN_API_KEY": "short-secret"},
+         "error [invalid_setting]: PILAH_ADMIN_API_KEY: too short; set a key of at least 16 characters"),
+        ({"PILAH_MAX_TEXT_BYTES": "abc-secret"},
+         "error [invalid_setting]: PILAH_MAX_TEXT_BYTES: not a whole number; set a size in bytes"),
+        ({"PILAH_PORT": "70000"}, "error [invalid_setting]: PILAH_PORT: above the maximum of 65535"),
+        ({"PILAH_LOG_LEVEL": "loud-secret"}, "error [invalid_setting]: PILAH_LOG_LEVEL: not a log level"),
+    ],
+)
+def test_serve_with_a_bad_setting_names_it_without_its_value(small_model_dir, env, expected):
+    result = runner.invoke(app, ["serve", "--model", str(small_model_dir)], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(expected)
+    assert "secret" not in result.stderr and "70000" not in result.stderr
+    assert "Traceback" not in result.stderr and "input_value" not in result.stderr
+
+
+def test_every_bad_setting_gets_its_own_line(small_model_dir):
+    env = {"PILAH_ADMIN_API_KEY": "short", "PILAH_WORKERS": "many"}
+    result = runner.invoke(app, ["serve", "--model", str(small_model_dir)], env=env)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and len(lines) == 2
+    assert [line.split(":")[1].strip() for line in lines] == ["PILAH_WORKERS", "PILAH_ADMIN_API_KEY"]
+
+
+def test_settings_built_for_the_app_fail_without_the_value(monkeypatch):
+    from pilah.service.settings import SettingsError, get_settings
+
+    monkeypatch.setenv("PILAH_ADMIN_API_KEY", "short-secret")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as info:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert info.value.code == "invalid_setting" and "secret" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
