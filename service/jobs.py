@@ -64,7 +64,7 @@ def analyze_stream(
 
     Returns the number of lines answered.
     """
-    from pilah.models.analysis import Document, error_result, parse_document
+    from pilah.models.analysis import Document, error_result
 
     analyzer = load_analyzer(model_dir)
     answered = 0
@@ -82,7 +82,7 @@ def analyze_stream(
         pending.clear()
 
     for raw in _lines(src):
-        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse_document))
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=analyzer.parse))
         if len(pending) >= batch_size:
             flush()
     if pending:

@@ -66,7 +66,7 @@ def test_text_over_the_limit_is_refused_clearly(small_model_dir):
     result, out = analyze(small_model_dir, big + b"\n", "--max-chars", "1000")
     assert result.exit_code == 0
     assert out[0]["error"]["code"] == "text_too_large"
-    assert "1,000" in out[0]["error"]["message"]
+    assert "1,000" in out[0]["error"]["message"] and "--max-chars" in out[0]["error"]["message"]
 
 
 def test_a_megabyte_text_is_analysed(small_model_dir):
@@ -80,6 +80,13 @@ def test_explanation_is_added_on_request(small_model_dir):
     data = json.dumps({"id": 1, "text": "KTP saya belum jadi di Dukcapil"}).encode()
     _, out = analyze(small_model_dir, data, "--explain")
     assert out[0]["explanation"]
+
+
+def test_explanation_of_an_abstention_is_empty_not_missing(small_model_dir):
+    data = json.dumps({"id": 1, "text": "selamat hari raya untuk semua warga"}).encode()
+    _, out = analyze(small_model_dir, data, "--explain")
+    assert out[0]["labels"] == [] and out[0]["sector"]["label"] == "lainnya"
+    assert out[0]["explanation"] == []
 
 
 def test_missing_model_is_an_error_with_exit_code(tmp_path):
@@ -155,6 +162,18 @@ def test_region_of_the_desk_fills_in_an_agency_named_without_one(small_model_dir
     _, out = analyze(small_model_dir, data)
     agency = out[0]["agencies"][0]
     assert agency["name"] == "Dinas Sosial Kota Cimahi" and agency["region_inferred"] is True
+
+
+@pytest.mark.parametrize("region", ["99.99", "Kota Atlantis"])
+def test_an_unknown_region_is_an_error_for_that_line_only(small_model_dir, region):
+    lines = [{"id": 1, "text": "ke dinsos", "region": "15.05"}, {"id": 2, "text": "ke dinsos", "region": region},
+             {"id": 3, "text": "ke dinsos"}]
+    result, out = analyze(small_model_dir, "\n".join(json.dumps(x) for x in lines).encode())
+    assert result.exit_code == 0 and [o["id"] for o in out] == [1, 2, 3]
+    assert out[0]["agencies"][0]["name"] == "Dinas Sosial Kabupaten Muaro Jambi"
+    assert out[1]["error"]["code"] == "unknown_region"
+    assert region in out[1]["error"]["message"] and '"Kabupaten Muaro Jambi"' in out[1]["error"]["message"]
+    assert out[2]["agencies"][0]["name"] == "Dinas Sosial"
 
 
 @pytest.mark.parametrize(
