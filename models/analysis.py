@@ -35,6 +35,10 @@ class Extractor(Protocol):
         """``{"agencies": [...], "regions": [...]}`` for one original text."""
         ...
 
+    def resolve_region(self, hint: str) -> Any | None:
+        """The region a desk's ``region`` names (code, official name, common spelling), or None."""
+        ...
+
 
 @dataclass(frozen=True)
 class Document:
@@ -53,8 +57,14 @@ def valid_id(value: Any) -> bool:
     return value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
-    """Validate one input object; raises :class:`InputError` with a stable code and a fix."""
+def parse_document(
+    obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS, max_bytes: int | None = None, limit_name: str = "--max-chars"
+) -> Document:
+    """Validate one input object; raises :class:`InputError` with a stable code and a fix.
+
+    The size limit of text and title together is ``max_bytes`` UTF-8 bytes when given (the HTTP service),
+    else ``max_chars`` characters (the command line); ``limit_name`` is the option or setting that raises it.
+    """
     if not isinstance(obj, dict):
         raise InputError("Each document must be a JSON object with a \"text\" field.", code="not_an_object")
     doc_id = obj.get("id")
@@ -72,11 +82,16 @@ def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
     title = obj.get("title")
     if title is not None and not isinstance(title, str):
         raise InputError("\"title\" must be a string when given.", code="title_not_string")
-    size = len(text) + len(title or "")
-    if size > max_chars:
+    if max_bytes is not None:
+        # "surrogatepass": an unpaired surrogate is counted here and refused just below, with its own code.
+        size = len(text.encode("utf-8", "surrogatepass")) + len((title or "").encode("utf-8", "surrogatepass"))
+        limit, unit = max_bytes, "bytes"
+    else:
+        size, limit, unit = len(text) + len(title or ""), max_chars, "characters"
+    if size > limit:
         raise InputError(
-            f"\"text\" and \"title\" have {size:,} characters, over the limit of {max_chars:,}; split the "
-            "document or raise the limit.",
+            f"\"text\" and \"title\" have {size:,} {unit}, over the limit of {limit:,}; split the document or "
+            f"raise {limit_name}.",
             code="text_too_large",
         )
     if not is_valid_unicode(text) or (title is not None and not is_valid_unicode(title)):
@@ -89,7 +104,7 @@ def parse_document(obj: Any, *, max_chars: int = DEFAULT_MAX_CHARS) -> Document:
     if region is not None and not isinstance(region, str):
         raise InputError("\"region\" must be a string (a Kemendagri code or official name).",
                          code="region_not_string")
-    return Document(id=doc_id, text=text, title=title or None, region=region or None)
+    return Document(id=doc_id, text=text, title=title or None, region=region if region and region.strip() else None)
 
 
 def error_result(doc_id: Any, error: InputError) -> dict[str, Any]:
@@ -107,6 +122,23 @@ class Analyzer:
     def model_info(self) -> dict[str, str]:
         return {"name": self.model.name, "version": self.model.version}
 
+    def parse(self, obj: Any, **limits: Any) -> Document:
+        """:func:`parse_document` plus the checks that need the model's data: an unknown ``region`` is an
+        :class:`InputError` (``unknown_region``). ``pilah analyze`` and every HTTP endpoint parse with this."""
+        doc = parse_document(obj, **limits)
+        self.check_region(doc)
+        return doc
+
+    def check_region(self, doc: Document) -> None:
+        if doc.region is None or self.extractor is None or self.extractor.resolve_region(doc.region) is not None:
+            return
+        shown = doc.region if len(doc.region) <= 60 else doc.region[:57] + "..."
+        raise InputError(
+            f"Unknown \"region\" {shown!r}; give a Kemendagri code such as \"15.05\" or an official name such as "
+            "\"Kabupaten Muaro Jambi\" or \"Kota Jambi\" (or leave it out).",
+            code="unknown_region",
+        )
+
     def classify(self, docs: Sequence[Document], *, explain: bool = False) -> list[dict[str, Any]]:
         if not docs:
             return []
@@ -120,8 +152,8 @@ class Analyzer:
                 "sectors": [{"label": lab, "score": round(p, 4)} for lab, p in dec.ranking],
                 "labels": dec.labels,
             }
-            if explain and dec.labels:
-                res["explanation"] = self.model.explain(text, dec.label)
+            if explain:  # an abstention (no label) has nothing to explain: []
+                res["explanation"] = self.model.explain(text, dec.label) if dec.labels else []
             out.append(res)
         return out
 

@@ -488,8 +488,13 @@ class AgencyExtractor:
         fitting.sort(key=lambda r: LEVEL_ORDER.index(r.level))
         return self._region_fields(fitting[0])
 
+    def resolve_region(self, hint: str) -> Region | None:
+        """The region a desk names by code, official name or a common spelling ("15.05", "Kabupaten Muaro
+        Jambi", "Kota Pangkalpinang", "Jaksel"), or None when none fits: what ``extract`` uses its
+        ``region_hint`` as."""
+        return self._hint_region(hint)
+
     def _hint_region(self, hint: str | None) -> Region | None:
-        """A region given by code, official name or a common spelling ("Kota Pangkalpinang", "Jaksel")."""
         if not hint:
             return None
         region = self._regions.get(hint.strip())

@@ -7,6 +7,8 @@ request without any text from it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -25,9 +27,10 @@ from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from pilah.service.middleware import RequestGuard
+from pilah.service.reload import follow_reloads
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
-from pilah.service.state import ModelHolder, freeze_heap, load_and_check
+from pilah.service.state import ModelHolder, ReloadBoard, freeze_heap, load_and_check
 
 __all__ = ["create_app"]
 
@@ -37,8 +40,9 @@ log = logging.getLogger("pilah.access")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-                 "msg": record.getMessage()}
-        for key in ("request_id", "method", "path", "status", "duration_ms"):
+                 "pid": record.process, "msg": record.getMessage()}
+        for key in ("request_id", "method", "path", "status", "duration_ms", "model_dir", "model_name",
+                    "model_version", "generation", "code"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -63,14 +67,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.feedback = FeedbackStore(settings.feedback_db)
-        analyzer = load_and_check(Path(settings.model_dir))
-        app.state.holder.swap(analyzer, Path(settings.model_dir))
+        board: ReloadBoard | None = app.state.board
+        # A worker started after a reload (uvicorn replaces one that died) serves what the others serve.
+        served = board.read() if board is not None else None
+        model_dir, generation = (served.model_dir, served.generation) if served else (Path(settings.model_dir), 0)
+        analyzer = load_and_check(model_dir)
+        app.state.holder.swap(analyzer, model_dir, generation)
         app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
         freeze_heap()
         logging.getLogger("pilah.service").info(
-            f"serving model {analyzer.model.name} {analyzer.model.version} from {settings.model_dir}"
+            f"serving model {analyzer.model.name} {analyzer.model.version} from {model_dir}",
+            extra={"model_dir": str(model_dir), "model_name": analyzer.model.name,
+                   "model_version": analyzer.model.version, "generation": generation},
         )
-        yield
+        follower = asyncio.create_task(follow_reloads(app, board)) if board is not None else None
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
 
     app = FastAPI(
         title="Pilah",
@@ -87,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = CollectorRegistry()
     app.state.metrics = ServiceMetrics(registry)
     app.state.settings = settings
+    app.state.board = ReloadBoard(settings.run_dir) if settings.run_dir is not None else None
     install_error_handlers(app)
     for router in (analyze.router, info.router, admin.router, feedback.router):
         app.include_router(router)

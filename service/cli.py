@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -35,25 +35,9 @@ ModelOpt = Annotated[
 
 
 def _fail(exc: PilahError) -> None:
-    typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+    for message in getattr(exc, "problems", None) or [exc.message]:  # SettingsError: one line per variable
+        typer.echo(f"error [{exc.code}]: {message}", err=True)
     raise typer.Exit(exc.exit_code)
-
-
-def _parse_for_cli(obj: Any, *, max_chars: int) -> Any:
-    """``parse_document`` with a too-large message that names the option that sets the limit."""
-    from pilah.models.analysis import parse_document
-
-    try:
-        return parse_document(obj, max_chars=max_chars)
-    except InputError as exc:
-        if exc.code != "text_too_large":
-            raise
-        size = len(obj["text"]) + len(obj.get("title") or "")
-        raise InputError(
-            f"\"text\" and \"title\" have {size:,} characters, over --max-chars {max_chars:,}; split the document "
-            "or raise --max-chars.",
-            code="text_too_large",
-        ) from exc
 
 
 @app.command()
@@ -84,7 +68,6 @@ def analyze(
         try:
             analyze_stream(
                 src, sys.stdout, model_dir=model, explain=explain, max_chars=max_chars, batch_size=batch_size,
-                parse=_parse_for_cli,
             )
         finally:
             if file is not None:

@@ -28,8 +28,13 @@ STATUS_BY_CODE = {
     "invalid_utf8": 400,
     "title_not_string": 422,
     "region_not_string": 422,
+    "unknown_region": 422,
     "empty_text": 422,
     "invalid_request": 422,
+    "invalid_labels": 422,
+    "unknown_label": 422,
+    "invalid_agency": 422,
+    "feedback_conflict": 409,
     "text_too_large": 413,
     "body_too_large": 413,
     "batch_too_large": 413,
@@ -38,6 +43,7 @@ STATUS_BY_CODE = {
     "method_not_allowed": 405,
     "unauthorized": 401,
     "admin_disabled": 403,
+    "label_set_changed": 409,
     "model_error": 422,
     "model_incompatible": 422,
     "model_integrity": 422,
@@ -70,6 +76,24 @@ def problem(request: Request, status: int, code: str, detail: str) -> JSONRespon
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+_AGENCY_SHAPE = '{"start": int, "end": int, "name": str, "text"?: str}'
+
+
+def _field_code(err: Any) -> tuple[str, str] | None:
+    """The code of a pydantic error in a field that has its own code (feedback: id, labels, agencies)."""
+    loc = [str(x) for x in err.get("loc", ())]
+    field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
+    if field == "id":
+        return "invalid_id", "\"id\" must be a string or an integer."
+    if field == "labels":
+        return ("invalid_labels", "\"labels\" must be a list of sector ids (strings) such as [\"adminduk\"]; "
+                "see GET /v1/taxonomy.")
+    if field == "agencies":
+        where = "".join(f"[{x}]" if x.isdigit() else f".{x}" for x in loc[2:])
+        return "invalid_agency", f"agencies{where}: {err.get('msg', 'invalid')}; each agency is {_AGENCY_SHAPE}."
+    return None
+
+
 def _validation_code(exc: RequestValidationError) -> tuple[str, str]:
     errors = exc.errors()
     for err in errors:
@@ -77,8 +101,10 @@ def _validation_code(exc: RequestValidationError) -> tuple[str, str]:
         loc = [str(x) for x in err.get("loc", ())]
         if etype == "json_invalid":
             return "invalid_json", f"The body is not valid JSON: {err.get('msg', '')}."
+        if (coded := _field_code(err)) is not None:  # first: an agency's "text" is not the document's
+            return coded
         if loc[-1:] == ["text"] and etype == "missing":
-            return "missing_text", "The body has no \"text\" field; add the text to analyse."
+            return "missing_text", "The document has no \"text\" field; add the text to analyse."
         if loc[-1:] == ["text"] and etype == "string_type":
             return "text_not_string", "\"text\" must be a string."
         if loc == ["body"] and etype in ("model_attributes_type", "dict_type"):
@@ -87,7 +113,7 @@ def _validation_code(exc: RequestValidationError) -> tuple[str, str]:
             return "invalid_json", "The request has no JSON body."
     first = errors[0] if errors else {}
     where = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or "body"
-    return "invalid_request", f"{where}: {first.get('msg', 'invalid request')}"
+    return "invalid_request", f"\"{where}\": {first.get('msg', 'invalid request')}; see /docs for the request schema."
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -114,11 +140,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # A 400 raised while reading the body is a body FastAPI could not decode as JSON (invalid UTF-8,
-        # numbers too long to convert).
-        code = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 400:
+            # A 400 raised while reading the body is a body FastAPI could not decode as JSON; the cause says why.
+            cause = exc.__cause__
+            if isinstance(cause, UnicodeDecodeError):
+                return problem(request, 400, "invalid_utf8",
+                               f"Byte {cause.start} of the body is not UTF-8; send JSON encoded as UTF-8.")
+            reason = f" ({str(cause)[:120]})" if cause is not None else ""
+            return problem(request, 400, "invalid_json", f"The body could not be read as JSON{reason}.")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         detail = {
-            400: f"The body could not be read as JSON: {exc.detail}",
             404: f"No route {request.url.path}; see /docs for the API.",
             405: f"{request.method} is not allowed on {request.url.path}; see /docs.",
         }.get(exc.status_code, str(exc.detail))

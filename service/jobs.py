@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,14 +64,13 @@ def analyze_stream(
 ) -> int:
     """Answer every input line with one JSON line, in order; bad lines get an ``error`` object.
 
-    ``parse`` replaces :func:`~pilah.models.analysis.parse_document` (same signature), e.g. to word its
-    messages for the command line. Returns the number of lines answered.
+    ``parse`` replaces the analyzer's own :meth:`~pilah.models.analysis.Analyzer.parse` (same signature).
+    Returns the number of lines answered.
     """
-    from pilah.models.analysis import Document, error_result, parse_document
-
-    parse = parse or parse_document
+    from pilah.models.analysis import Document, error_result
 
     analyzer = load_analyzer(model_dir)
+    parse = parse or analyzer.parse
     answered = 0
     pending: list[tuple[Any, Document | InputError]] = []
 
@@ -313,23 +315,43 @@ def serve_job(
         os.environ["PILAH_WORKERS"] = str(workers)
     if model_dir is not None:
         os.environ["PILAH_MODEL_DIR"] = str(model_dir)
-    from pilah.service.settings import Settings
+    from pilah.service.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()  # a bad PILAH_* variable: SettingsError, without the value
     load_model(settings.model_dir)  # fail here, with the model error, rather than inside a worker
-    print(f"Pilah page: http://{settings.host}:{settings.port}/   API docs: http://{settings.host}:{settings.port}/docs",
-          flush=True)
-    uvicorn.run(
-        "pilah.service.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,  # RequestGuard writes the access log (JSON); uvicorn's would format a line per request
-        timeout_graceful_shutdown=settings.graceful_timeout,
-        timeout_keep_alive=settings.keep_alive,
-    )
+    with _run_dir(settings) as run_dir:
+        if run_dir is not None:
+            from pilah.service.state import ReloadBoard
+
+            ReloadBoard(run_dir).reset(settings.model_dir)
+        print(f"Pilah page: http://{settings.host}:{settings.port}/   "
+              f"API docs: http://{settings.host}:{settings.port}/docs", flush=True)
+        uvicorn.run(
+            "pilah.service.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=False,  # RequestGuard writes the access log (JSON); uvicorn's would format one per request
+            timeout_graceful_shutdown=settings.graceful_timeout,
+            timeout_keep_alive=settings.keep_alive,
+        )
+
+
+@contextmanager
+def _run_dir(settings: Any) -> Iterator[Path | None]:
+    """The directory where the workers share reloads: ``PILAH_RUN_DIR``, else (several workers) a fresh one,
+    removed at exit. One worker needs none: the process that answers a reload is the one serving."""
+    if settings.run_dir is not None or settings.workers == 1:
+        yield settings.run_dir
+        return
+    run_dir = Path(tempfile.mkdtemp(prefix="pilah-run-"))
+    os.environ["PILAH_RUN_DIR"] = str(run_dir)  # the workers build their settings from the environment
+    try:
+        yield run_dir
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def evaluate_agencies_job(*, data: Sequence[Path], conll: Path | None = None, show: int = 30) -> str:

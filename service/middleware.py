@@ -86,7 +86,8 @@ class RequestGuard:
                            f"Send JSON with Content-Type: application/json (got {ctype or 'none'}).")
             elif length.isdigit() and int(length) > self.max_body_bytes:
                 refusal = (413, "body_too_large",
-                           f"The body is {int(length):,} bytes, over the limit of {self.max_body_bytes:,}.")
+                           f"The body is {int(length):,} bytes, over the limit of {self.max_body_bytes:,}; send less "
+                           "(fewer documents per batch) or raise PILAH_MAX_BODY_BYTES.")
         if refusal is None and scope["method"] == "POST" and not length.isdigit():
             # No Content-Length (chunked upload): read the body here, counting, and replay it to the app.
             body = bytearray()
@@ -99,7 +100,8 @@ class RequestGuard:
                 more = message.get("more_body", False)
                 if len(body) > self.max_body_bytes:
                     refusal = (413, "body_too_large",
-                               f"The body is over the limit of {self.max_body_bytes:,} bytes.")
+                               f"The body is over the limit of {self.max_body_bytes:,} bytes; send less (fewer "
+                               "documents per batch) or raise PILAH_MAX_BODY_BYTES.")
                     break
             if refusal is None:
                 receive = _replay(bytes(body))

@@ -1,15 +1,22 @@
-"""The model currently served, swapped atomically on reload."""
+"""The model currently served, swapped atomically on reload, and the reload state the workers share."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pilah.models.analysis import Analyzer, Document
 
-__all__ = ["ModelHolder", "freeze_heap", "load_and_check"]
+__all__ = ["ModelHolder", "ReloadBoard", "ServedModel", "freeze_heap", "load_and_check"]
 
 # Also names a lowercase place after "puskesmas", so that loading the place names happens here, at start-up.
 SMOKE_TEXT = "KTP saya sudah tiga bulan belum jadi di Dukcapil Kabupaten Sarolangun, puskesmas sengeti juga tutup"
@@ -47,6 +54,8 @@ class ModelHolder:
     def __init__(self) -> None:
         self._analyzer: Analyzer | None = None
         self.model_dir: Path | None = None
+        self.generation = 0  # of the ReloadBoard entry this process serves (0: the configured model)
+        self.failed_generation = -1  # a published model this process could not load: not retried
         self.reload_lock = asyncio.Lock()
 
     @property
@@ -62,9 +71,11 @@ class ModelHolder:
             raise ApiError("model_not_ready", "The model is still loading; retry in a moment.")
         return analyzer
 
-    def swap(self, analyzer: Analyzer, model_dir: Path) -> None:
+    def swap(self, analyzer: Analyzer, model_dir: Path, generation: int | None = None) -> None:
         self._analyzer = analyzer  # one reference assignment: atomic under the GIL
         self.model_dir = model_dir
+        if generation is not None:
+            self.generation = generation
 
     def info(self) -> dict[str, Any]:
         model = self.current.model
@@ -80,4 +91,71 @@ class ModelHolder:
             "trained_at": meta.get("trained_at"),
             "data_hash": meta.get("data_hash"),
             "path": str(self.model_dir),
+            "generation": self.generation,
         }
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    generation: int
+    model_dir: Path
+
+
+class ReloadBoard:
+    """Which model every worker process of one server serves: ``model.json`` in the server's run directory.
+
+    uvicorn's workers are separate processes; a reload request reaches one of them. That worker loads and
+    checks the model, then publishes it here with the next generation number; every worker polls the file
+    (a read of ~100 bytes a second) and loads a generation newer than its own. Publishing takes an exclusive
+    ``flock`` so that two reloads at once get distinct generations, and replaces the file atomically
+    (write, fsync, rename) so that a reader never sees half of it. A worker that starts later (uvicorn
+    replaces one that died) reads the board first and serves the same model as the others.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / "model.json"
+        self._lock_path = self.run_dir / "model.lock"
+
+    def read(self) -> ServedModel | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return ServedModel(int(data["generation"]), Path(data["model_dir"]))
+        except FileNotFoundError:
+            return None
+
+    def reset(self, model_dir: Path) -> None:
+        """Start of a server: generation 0 is the configured model, whatever an earlier run left."""
+        with self._locked():
+            self._write(ServedModel(0, Path(model_dir)))
+
+    def publish(self, model_dir: Path) -> int:
+        """Record ``model_dir`` as the model to serve; returns its generation."""
+        with self._locked():
+            current = self.read()
+            generation = (current.generation if current else 0) + 1
+            self._write(ServedModel(generation, Path(model_dir)))
+        return generation
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, served: ServedModel) -> None:
+        payload = json.dumps({"generation": served.generation, "model_dir": str(served.model_dir)})
+        fd, tmp = tempfile.mkstemp(dir=self.run_dir, prefix=".model.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,4 +1,4 @@
-"""POST /v1/admin/reload: validate a model directory, smoke-test it, swap it in atomically."""
+"""POST /v1/admin/reload: validate a model directory, smoke-test it, swap it in in every worker process."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import hmac
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Header, Request
 
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
-from pilah.service.schemas import ReloadIn
-from pilah.service.state import freeze_heap, load_and_check
+from pilah.service.reload import reload_model
+from pilah.service.schemas import ReloadIn, ReloadOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
-@router.post("/reload", summary="Load a model directory and swap it in (needs X-API-Key)")
+@router.post("/reload", response_model=ReloadOut,
+             summary="Load a model directory and swap it in, in every worker (needs X-API-Key)")
 async def reload(
+    request: Request,
     holder: HolderDep,
     settings: SettingsDep,
     metrics: MetricsDep,
@@ -31,11 +32,5 @@ async def reload(
     if not x_api_key or not hmac.compare_digest(x_api_key.encode(), expected):
         raise ApiError("unauthorized", "Missing or wrong X-API-Key header.")
     model_dir = Path(body.model_dir) if body and body.model_dir else settings.model_dir
-    async with holder.reload_lock:
-        previous = holder.current.model_info
-        # Loading is slow and CPU-bound: off the event loop, while the old model keeps serving.
-        analyzer = await run_in_threadpool(load_and_check, model_dir)
-        holder.swap(analyzer, model_dir)
-        freeze_heap()
-    metrics.set_model(analyzer.model.name, analyzer.model.version)
-    return {"status": "reloaded", "previous": previous, "model": analyzer.model_info, "path": str(model_dir)}
+    return await reload_model(holder, metrics, request.app.state.board, model_dir,
+                              allow_label_change=bool(body and body.allow_label_change))

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from pilah.models.analysis import Document, error_result, parse_document, valid_id
+from pilah.models.analysis import Analyzer, Document, error_result, valid_id
 from pilah.nlp.errors import InputError
 from pilah.service.deps import HolderDep, MetricsDep, SettingsDep
 from pilah.service.errors import ApiError
@@ -32,16 +32,9 @@ def _size(doc: Document) -> int:
     return len(doc.text.encode("utf-8")) + len((doc.title or "").encode("utf-8"))
 
 
-def _document(obj: dict[str, Any], max_bytes: int) -> Document:
-    doc = parse_document(obj)
-    size = _size(doc)
-    if size > max_bytes:
-        raise InputError(
-            f"\"text\" and \"title\" are {size:,} bytes, over the limit of {max_bytes:,}; split the document or raise "
-            "PILAH_MAX_TEXT_BYTES.",
-            code="text_too_large",
-        )
-    return doc
+def _document(analyzer: Analyzer, obj: Any, settings: Settings) -> Document:
+    """One document checked as ``pilah analyze`` checks a line (same codes), with the service's size limit."""
+    return analyzer.parse(obj, max_bytes=settings.max_text_bytes, limit_name="PILAH_MAX_TEXT_BYTES")
 
 
 async def _cpu(doc: Document, settings: Settings, fn: Callable[[], T]) -> T:
@@ -60,9 +53,10 @@ async def _cpu(doc: Document, settings: Settings, fn: Callable[[], T]) -> T:
     return await run_in_threadpool(fn)
 
 
-async def _one(body: AnalyzeIn, settings: Settings, work: Callable[[Document], T]) -> tuple[Document, T]:
+async def _one(body: AnalyzeIn, analyzer: Analyzer, settings: Settings,
+               work: Callable[[Document], T]) -> tuple[Document, T]:
     """The document of a single-text request and ``work`` done on it (where: see :func:`_cpu`)."""
-    doc = _document(body.model_dump(), settings.max_text_bytes)
+    doc = _document(analyzer, body.model_dump(exclude={"explain"}, exclude_unset=True), settings)
     return doc, await _cpu(doc, settings, lambda: work(doc))
 
 
@@ -81,7 +75,7 @@ def _count(metrics: MetricsDep, results: list[dict[str, Any]]) -> None:
              summary="Sectors, agencies and regions of one text")
 async def analyze(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     analyzer = holder.current
-    _, result = await _one(body, settings, lambda doc: analyzer.analyze([doc], explain=body.explain)[0])
+    _, result = await _one(body, analyzer, settings, lambda doc: analyzer.analyze([doc], explain=body.explain)[0])
     _count(metrics, [result])
     return _json(result)
 
@@ -92,17 +86,18 @@ def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metri
     if len(body.documents) > settings.max_batch:
         raise ApiError(
             "batch_too_large",
-            f"{len(body.documents)} documents, over the limit of {settings.max_batch}; split the batch.",
+            f"{len(body.documents)} documents, over the limit of {settings.max_batch}; split the batch or raise "
+            "PILAH_MAX_BATCH.",
         )
+    analyzer = holder.current
     parsed: list[Document | tuple[Any, InputError]] = []
     for obj in body.documents:
         doc_id = obj.get("id") if isinstance(obj, dict) else None
         doc_id = doc_id if valid_id(doc_id) else None
         try:
-            parsed.append(_document(obj, settings.max_text_bytes))
+            parsed.append(_document(analyzer, obj, settings))
         except InputError as exc:
             parsed.append((doc_id, exc))
-    analyzer = holder.current
     docs = [p for p in parsed if isinstance(p, Document)]
     answers = iter(analyzer.analyze(docs, explain=body.explain))
     results = [next(answers) if isinstance(p, Document) else error_result(*p) for p in parsed]
@@ -114,7 +109,7 @@ def analyze_batch(body: BatchIn, holder: HolderDep, settings: SettingsDep, metri
              summary="Sectors only")
 async def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     analyzer = holder.current
-    _, result = await _one(body, settings, lambda doc: analyzer.classify([doc], explain=body.explain)[0])
+    _, result = await _one(body, analyzer, settings, lambda doc: analyzer.classify([doc], explain=body.explain)[0])
     result["model"] = analyzer.model_info
     _count(metrics, [result])
     return _json(result)
@@ -123,5 +118,5 @@ async def classify(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep, me
 @router.post("/agencies", response_model=ExtractOut, summary="Agencies and regions only")
 async def agencies(body: AnalyzeIn, holder: HolderDep, settings: SettingsDep) -> Response:
     analyzer = holder.current
-    doc, found = await _one(body, settings, analyzer.extract)
+    doc, found = await _one(body, analyzer, settings, analyzer.extract)
     return _json({"id": doc.id, **found})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,8 @@ def test_batch_keeps_order_and_answers_bad_documents_in_place(client):
         ("get", "/v1/analyze", {}, 405, "method_not_allowed"),
         ("post", "/v1/admin/reload", {"json": {}}, 401, "unauthorized"),
         ("post", "/v1/feedback", {"json": {"id": 1, "text": "x", "labels": ["jalan_raya"]}}, 422,
-         "invalid_request"),
+         "unknown_label"),
+        ("post", "/v1/analyze", {"json": {"text": "x", "explain": "maybe"}}, 422, "invalid_request"),
     ],
 )
 def test_errors_are_problem_json_with_a_stable_code(client, method, path, kwargs, status, code):
@@ -225,7 +227,7 @@ def test_feedback_is_durable_across_a_restart(settings):
     rows = FeedbackStore(settings.feedback_db).rows()  # a new connection, as after a restart
     assert [(row["doc_id"], row["text"]) for row in rows] == [("doc-9", "KTP hilang")]
     with TestClient(create_app(settings)) as c:
-        c.post("/v1/feedback", json={"id": "doc-10", "text": "jalan", "labels": []})
+        c.post("/v1/feedback", json={"id": "doc-10", "text": "jalan", "labels": ["lainnya"]})
     assert len(FeedbackStore(settings.feedback_db).rows()) == 2
 
 
@@ -278,7 +280,10 @@ def test_unpaired_surrogates_and_undecodable_bodies_are_client_errors(client):
     assert r.status_code == 400 and r.json()["code"] == "invalid_utf8"
     r = client.post("/v1/analyze", content=b'{"text": "jalan \xff rusak"}',
                     headers={"content-type": "application/json"})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+    assert r.status_code == 400 and r.json()["code"] == "invalid_utf8" and r.json()["detail"].startswith("Byte 16 ")
+    r = client.post("/v1/analyze/batch", content=b'{"documents": [{"text": "caf\xe9"}]}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_utf8"
     r = client.post("/v1/feedback", content=b'{"id": 1, "text": "a \\udc80", "labels": []}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_utf8"
@@ -308,3 +313,156 @@ def test_docs_page_works_offline(client):
     page = client.get("/docs")
     assert page.status_code == 200 and "/v1/analyze" in page.text
     assert "http://" not in page.text and "https://" not in page.text
+
+
+# The same document fields give the same codes on every endpoint: those of `pilah analyze` (parse_document).
+BAD_DOCUMENTS = [
+    ({"id": 1.5, "text": "jalan rusak"}, "invalid_id"),
+    ({"id": True, "text": "jalan rusak"}, "invalid_id"),
+    ({"id": ["a"], "text": "jalan rusak"}, "invalid_id"),
+    ({"id": 1, "text": "jalan rusak", "title": 5}, "title_not_string"),
+    ({"id": 1, "text": "jalan rusak", "region": 1505}, "region_not_string"),
+    ({"id": 1, "text": None}, "missing_text"),
+    ({"id": 1}, "missing_text"),
+    ({"id": 1, "text": ["jalan"]}, "text_not_string"),
+    ({"id": 1, "text": "jalan rusak", "region": "99.99"}, "unknown_region"),
+    ({"id": 1, "text": "jalan rusak", "region": "Kota Atlantis"}, "unknown_region"),
+]
+
+
+@pytest.mark.parametrize(("document", "code"), BAD_DOCUMENTS)
+def test_single_and_batch_requests_give_the_same_code_and_message(client, document, code):
+    batch = client.post("/v1/analyze/batch", json={"documents": [{"text": "obat habis"}, document]})
+    assert batch.status_code == 200
+    first, error = batch.json()["results"]
+    assert "sector" in first and error["error"]["code"] == code  # the rest of the batch goes on
+    for path in ("/v1/analyze", "/v1/classify", "/v1/agencies"):
+        r = client.post(path, json=document)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == code and r.json()["detail"] == error["error"]["message"]
+
+
+def test_an_unknown_region_says_what_is_accepted(client):
+    detail = client.post("/v1/analyze", json={"text": "ke dinsos", "region": "Kota Atlantis"}).json()["detail"]
+    assert "Kota Atlantis" in detail and '"15.05"' in detail and '"Kabupaten Muaro Jambi"' in detail
+
+
+@pytest.mark.parametrize("region", ["15.05", "Kabupaten Muaro Jambi", "muaro jambi", "  "])
+def test_a_known_region_by_code_or_name_is_used(client, region):
+    r = client.post("/v1/analyze", json={"text": "sudah tiga kali ke dinsos tidak ada hasil", "region": region})
+    assert r.status_code == 200
+    names = [a["name"] for a in r.json()["agencies"]]
+    assert names == (["Dinas Sosial"] if not region.strip() else ["Dinas Sosial Kabupaten Muaro Jambi"])
+
+
+def test_the_openapi_schema_still_documents_the_document_fields(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["AnalyzeIn"]
+    assert schema["required"] == ["text"]
+    assert schema["properties"]["text"]["type"] == "string"
+    assert {t["type"] for t in schema["properties"]["id"]["anyOf"]} == {"string", "integer", "null"}
+    assert {t["type"] for t in schema["properties"]["region"]["anyOf"]} == {"string", "null"}
+
+
+def test_a_field_outside_the_document_gets_invalid_request_naming_it(client):
+    r = client.post("/v1/analyze", json={"text": "jalan rusak", "explain": "maybe"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert r.json()["detail"].startswith('"explain":')
+
+
+def test_the_text_limit_is_the_services_setting_and_the_message_names_it(settings):
+    two_million = "jalan rusak " * 170_000
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v1/analyze", json={"text": two_million})
+        assert r.status_code == 413 and r.json()["code"] == "text_too_large"
+        assert "PILAH_MAX_TEXT_BYTES" in r.json()["detail"] and "2,000" in r.json()["detail"]
+        b = c.post("/v1/analyze/batch", json={"documents": [{"text": "x" * 2001}]}).json()["results"][0]
+        assert b["error"]["code"] == "text_too_large" and "PILAH_MAX_TEXT_BYTES" in b["error"]["message"]
+    # Raised above the command line's 1,000,000 characters, the service's setting is the only limit.
+    raised = settings.model_copy(update={"max_text_bytes": 1_200_000})
+    with TestClient(create_app(raised)) as c:
+        r = c.post("/v1/classify", json={"text": ("jalan rusak " * 100_000)[:1_100_000]})
+        assert r.status_code == 200 and r.json()["sector"]["label"] == "infrastruktur"
+
+
+def test_the_body_limit_message_names_its_setting(small_model_dir, tmp_path):
+    s = Settings(model_dir=small_model_dir, feedback_db=tmp_path / "f.db", max_body_bytes=2048)
+    with TestClient(create_app(s)) as c:
+        r = c.post("/v1/analyze", json={"text": "jalan " * 1000})
+    assert r.status_code == 413 and "PILAH_MAX_BODY_BYTES" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/analyze", "/v1/classify"])
+def test_explain_on_an_abstention_returns_an_empty_explanation(client, path):
+    r = client.post(path, json={"text": "selamat hari raya untuk semua warga", "explain": True})
+    assert r.status_code == 200 and r.json()["labels"] == [] and r.json()["explanation"] == []
+    batch = client.post("/v1/analyze/batch", json={"documents": [{"text": "selamat hari raya untuk semua warga"}],
+                                                   "explain": True}).json()["results"][0]
+    assert batch["explanation"] == []
+
+
+TEXT = "sudah 3 kali ke Dinsos Kota Jambi tapi tidak ada hasil"  # "Dinsos Kota Jambi" is at 16-33
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "says"),
+    [
+        ({"labels": []}, 422, "invalid_labels", '["lainnya"]'),
+        ({"labels": ["lainnya", "adminduk"]}, 422, "invalid_labels", "alone"),
+        ({"labels": ["adminduk", "adminduk"]}, 422, "invalid_labels", "more than once"),
+        ({"labels": ["jalan_raya"]}, 422, "unknown_label", "GET /v1/taxonomy"),
+        ({"labels": "adminduk"}, 422, "invalid_labels", "list of sector ids"),
+        ({"labels": [3]}, 422, "invalid_labels", "list of sector ids"),
+        ({"id": 1.5}, 422, "invalid_id", "string or an integer"),
+        ({"id": None}, 422, "invalid_id", "string or an integer"),
+        ({"text": ""}, 422, "empty_text", "empty"),
+        ({"text": 5}, 422, "text_not_string", "string"),
+        ({"text": "jalan " * 400}, 413, "text_too_large", "PILAH_MAX_TEXT_BYTES"),
+        ({"agencies": [{"start": 33, "end": 16, "name": "Dinas Sosial Kota Jambi"}]}, 422, "invalid_agency",
+         "0 <= start < end <= 54"),
+        ({"agencies": [{"start": 16, "end": 99, "name": "Dinas Sosial Kota Jambi"}]}, 422, "invalid_agency",
+         "agencies[0]: start 16 and end 99"),
+        ({"agencies": [{"start": -1, "end": 5, "name": "Dinas Sosial Kota Jambi"}]}, 422, "invalid_agency",
+         "agencies[0].start"),
+        ({"agencies": [{"start": 16, "end": 33, "name": "  "}]}, 422, "invalid_agency", "official name"),
+        ({"agencies": [{"start": 16, "end": 33}]}, 422, "invalid_agency", "agencies[0].name"),
+        ({"agencies": [{"start": "16", "end": 33, "name": "Dinas Sosial Kota Jambi"}]}, 422, "invalid_agency",
+         '"start": int'),
+        ({"agencies": [{"start": 16, "end": 33, "name": "Dinas Sosial Kota Jambi", "text": "Dinsos"}]}, 422,
+         "invalid_agency", "\'Dinsos Kota Jambi\' at 16-33"),
+        ({"agencies": {"start": 16}}, 422, "invalid_agency", "agencies:"),
+    ],
+)
+def test_a_bad_correction_is_refused_with_a_code_and_nothing_is_stored(client, settings, body, status, code, says):
+    r = client.post("/v1/feedback", json={"id": "lapor-1", "text": TEXT, "labels": ["adminduk"], **body})
+    assert r.status_code == status and r.json()["code"] == code
+    assert says in r.json()["detail"]
+    from pilah.service.feedback import FeedbackStore
+
+    assert FeedbackStore(settings.feedback_db).rows() == []
+
+
+def test_a_correction_stores_its_agencies_in_the_corpus_shape(client, settings):
+    agency = {"start": 16, "end": 33, "name": "Dinas Sosial Kota Jambi", "kind": "dinas", "acronym": "Dinsos"}
+    r = client.post("/v1/feedback", json={"id": 7, "text": TEXT, "labels": ["lainnya"], "agencies": [agency]})
+    assert r.status_code == 200
+    from pilah.service.feedback import FeedbackStore
+
+    (row,) = FeedbackStore(settings.feedback_db).rows()
+    assert json.loads(row["labels"]) == []  # out of scope, trained as the abstain label
+    assert json.loads(row["agencies"]) == [
+        {"start": 16, "end": 33, "name": "Dinas Sosial Kota Jambi", "text": "Dinsos Kota Jambi"}
+    ]
+
+
+def test_a_repeated_id_replaces_its_correction_only_with_the_same_text(client, settings):
+    from pilah.service.feedback import FeedbackStore, read_feedback_examples
+
+    first = client.post("/v1/feedback", json={"id": "d1", "text": TEXT, "labels": ["adminduk"]})
+    again = client.post("/v1/feedback", json={"id": "d1", "text": TEXT, "labels": ["kesehatan"]})
+    assert first.status_code == 200 and again.status_code == 200
+    other = client.post("/v1/feedback", json={"id": "d1", "text": "jalan rusak", "labels": ["infrastruktur"]})
+    assert other.status_code == 409 and other.json()["code"] == "feedback_conflict"
+    assert "'d1'" in other.json()["detail"] and "same text" in other.json()["detail"]
+    assert len(FeedbackStore(settings.feedback_db).rows()) == 2
+    (example,) = read_feedback_examples(settings.feedback_db, "lainnya")
+    assert example.labels == ("kesehatan",) and example.text == TEXT  # the latest correction wins

@@ -67,7 +67,7 @@ def test_text_over_the_limit_is_refused_clearly(small_model_dir):
     result, out = analyze(small_model_dir, big + b"\n", "--max-chars", "1000")
     assert result.exit_code == 0
     assert out[0]["error"]["code"] == "text_too_large"
-    assert "over --max-chars 1,000; split the document or raise --max-chars" in out[0]["error"]["message"]
+    assert "over the limit of 1,000; split the document or raise --max-chars" in out[0]["error"]["message"]
 
 
 @pytest.mark.parametrize(("option", "value"), [("--max-chars", "0"), ("--max-chars", "-5"), ("--batch-size", "0")])
@@ -89,6 +89,13 @@ def test_explanation_is_added_on_request(small_model_dir):
     data = json.dumps({"id": 1, "text": "KTP saya belum jadi di Dukcapil"}).encode()
     _, out = analyze(small_model_dir, data, "--explain")
     assert out[0]["explanation"]
+
+
+def test_explanation_of_an_abstention_is_empty_not_missing(small_model_dir):
+    data = json.dumps({"id": 1, "text": "selamat hari raya untuk semua warga"}).encode()
+    _, out = analyze(small_model_dir, data, "--explain")
+    assert out[0]["labels"] == [] and out[0]["sector"]["label"] == "lainnya"
+    assert out[0]["explanation"] == []
 
 
 def test_missing_model_is_an_error_with_exit_code(tmp_path):
@@ -164,6 +171,18 @@ def test_region_of_the_desk_fills_in_an_agency_named_without_one(small_model_dir
     _, out = analyze(small_model_dir, data)
     agency = out[0]["agencies"][0]
     assert agency["name"] == "Dinas Sosial Kota Cimahi" and agency["region_inferred"] is True
+
+
+@pytest.mark.parametrize("region", ["99.99", "Kota Atlantis"])
+def test_an_unknown_region_is_an_error_for_that_line_only(small_model_dir, region):
+    lines = [{"id": 1, "text": "ke dinsos", "region": "15.05"}, {"id": 2, "text": "ke dinsos", "region": region},
+             {"id": 3, "text": "ke dinsos"}]
+    result, out = analyze(small_model_dir, "\n".join(json.dumps(x) for x in lines).encode())
+    assert result.exit_code == 0 and [o["id"] for o in out] == [1, 2, 3]
+    assert out[0]["agencies"][0]["name"] == "Dinas Sosial Kabupaten Muaro Jambi"
+    assert out[1]["error"]["code"] == "unknown_region"
+    assert region in out[1]["error"]["message"] and '"Kabupaten Muaro Jambi"' in out[1]["error"]["message"]
+    assert out[2]["agencies"][0]["name"] == "Dinas Sosial"
 
 
 @pytest.mark.parametrize(
@@ -338,3 +357,44 @@ def test_help_shows_readable_value_names_and_none_for_flags(command):
     for row in option_rows:
         assert not any(t in row for t in ("<bool>", "<path>", "<int>", "<str>", "<float>", "list[")), row
     assert "Usage: pilah " + " ".join(command) + " [OPTIONS] [FILE]" in help_text
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PILAH_ADMIN_API_KEY": "short-secret"},
+         "error [invalid_setting]: PILAH_ADMIN_API_KEY: too short; set a key of at least 16 characters"),
+        ({"PILAH_MAX_TEXT_BYTES": "abc-secret"},
+         "error [invalid_setting]: PILAH_MAX_TEXT_BYTES: not a whole number; set a size in bytes"),
+        ({"PILAH_PORT": "70000"}, "error [invalid_setting]: PILAH_PORT: above the maximum of 65535"),
+        ({"PILAH_LOG_LEVEL": "loud-secret"}, "error [invalid_setting]: PILAH_LOG_LEVEL: not a log level"),
+    ],
+)
+def test_serve_with_a_bad_setting_names_it_without_its_value(small_model_dir, env, expected):
+    result = runner.invoke(app, ["serve", "--model", str(small_model_dir)], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(expected)
+    assert "secret" not in result.stderr and "70000" not in result.stderr
+    assert "Traceback" not in result.stderr and "input_value" not in result.stderr
+
+
+def test_every_bad_setting_gets_its_own_line(small_model_dir):
+    env = {"PILAH_ADMIN_API_KEY": "short", "PILAH_WORKERS": "many"}
+    result = runner.invoke(app, ["serve", "--model", str(small_model_dir)], env=env)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and len(lines) == 2
+    assert [line.split(":")[1].strip() for line in lines] == ["PILAH_WORKERS", "PILAH_ADMIN_API_KEY"]
+
+
+def test_settings_built_for_the_app_fail_without_the_value(monkeypatch):
+    from pilah.service.settings import SettingsError, get_settings
+
+    monkeypatch.setenv("PILAH_ADMIN_API_KEY", "short-secret")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as info:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert info.value.code == "invalid_setting" and "secret" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -91,8 +94,6 @@ def test_graceful_shutdown_drains_requests_in_flight(server):
         r = httpx.post(f"{base}/v1/analyze/batch", json={"documents": docs}, timeout=60)
         result["status"] = r.status_code
 
-    import threading
-
     t = threading.Thread(target=slow_request)
     t.start()
     time.sleep(0.05)
@@ -101,3 +102,67 @@ def test_graceful_shutdown_drains_requests_in_flight(server):
     # uvicorn finishes the request, then exits re-raising SIGTERM (status -15) or with 0.
     assert result.get("status") == 200
     assert proc.wait(timeout=40) in (0, -signal.SIGTERM)
+
+
+def _log_reader(proc: subprocess.Popen) -> tuple[list[dict], threading.Thread]:
+    """Collect the server's JSON log lines (standard error) in a list, from a thread."""
+    lines: list[dict] = []
+
+    def read() -> None:
+        for raw in proc.stderr:
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                lines.append({"msg": raw.decode(errors="replace")})
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    return lines, t
+
+
+def _until(predicate, what: str, proc: subprocess.Popen, limit: float = 90.0) -> None:
+    """Poll until ``predicate()``; the limit only bounds a broken run, no assertion is about time."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited while waiting for {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_a_reload_reaches_every_worker_process(small_model_dir, tmp_path):
+    new = tmp_path / "new"
+    shutil.copytree(small_model_dir, new)
+    port = _free_port()
+    key = "w" * 24
+    env = dict(os.environ, PILAH_FEEDBACK_DB=str(tmp_path / "fb.sqlite3"), PILAH_ADMIN_API_KEY=key)
+    env.pop("PILAH_RUN_DIR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pilah.service.cli", "serve", "--port", str(port), "--workers", "2",
+         "--model", str(small_model_dir)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    log, _ = _log_reader(proc)
+
+    def pids(prefix: str) -> set[int]:
+        return {e["pid"] for e in list(log) if str(e.get("msg", "")).startswith(prefix) and "pid" in e}
+
+    try:
+        _until(lambda: len(pids("serving model")) == 2, "two workers serving", proc)
+        workers = pids("serving model")
+        r = httpx.post(f"{base}/v1/admin/reload", json={"model_dir": str(new)}, headers={"X-API-Key": key},
+                       timeout=60)
+        assert r.status_code == 200 and r.json()["generation"] == 1
+        _until(lambda: pids("reloaded") == workers, "both workers to log the reload", proc)
+        answers = set()
+        for _ in range(20):  # a new connection each time, so that both processes answer some
+            m = httpx.get(f"{base}/v1/model", timeout=10).json()
+            answers.add((m["path"], m["generation"]))
+        assert answers == {(str(new), 1)}
+        swapped = [e for e in list(log) if str(e.get("msg", "")).startswith("reloaded")]
+        assert {e["model_dir"] for e in swapped} == {str(new)} and {e["generation"] for e in swapped} == {1}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
