@@ -39,6 +39,10 @@ class Extractor(Protocol):
         """The region a desk's ``region`` names (code, official name, common spelling), or None."""
         ...
 
+    def region_candidates(self, hint: str) -> list[Any]:
+        """Every region the hint could mean (several for "Bogor", a kota and a kabupaten)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Document:
@@ -133,6 +137,11 @@ class Analyzer:
         if doc.region is None or self.extractor is None or self.extractor.resolve_region(doc.region) is not None:
             return
         shown = doc.region if len(doc.region) <= 60 else doc.region[:57] + "..."
+        several = self.extractor.region_candidates(doc.region)
+        if len(several) > 1:
+            names = " or ".join(f"{r.name!r} ({r.code})" for r in several)
+            raise InputError(f"\"region\" {shown!r} names more than one region: {names}; send one of these.",
+                             code="ambiguous_region")
         raise InputError(
             f"Unknown \"region\" {shown!r}; give a Kemendagri code such as \"15.05\" or an official name such as "
             "\"Kabupaten Muaro Jambi\" or \"Kota Jambi\" (or leave it out).",

@@ -45,6 +45,8 @@ LEVEL_WORDS = {
 }
 # Tokens allowed between a unit and its region: "Dinas Sosial, Kabupaten Muaro Jambi", "Dinsos di Kab. Bogor".
 CONNECTORS = frozenset({",", ".", "-", "di", "wilayah", "daerah", "administrasi", *LEVEL_WORDS})
+# The first word of a desk's region hint that says its level: "Kab. Muaro Jambi", "Pemkab Bogor", "Kota Adm. ..."
+_HINT_LEVELS = {**LEVEL_WORDS, "pemkab": "kabupaten", "pemkot": "kota", "pemko": "kota", "pemprov": "provinsi"}
 ABBREVIATED_LEVELS = frozenset({"kab", "kot", "prov"})  # "Kab." - the only place a full stop connects
 MAX_GAP = 3
 # Words that end a local place name ("Puskesmas Kenali Besar yang ...").
@@ -490,9 +492,31 @@ class AgencyExtractor:
 
     def resolve_region(self, hint: str) -> Region | None:
         """The region a desk names by code, official name or a common spelling ("15.05", "Kabupaten Muaro
-        Jambi", "Kota Pangkalpinang", "Jaksel"), or None when none fits: what ``extract`` uses its
-        ``region_hint`` as."""
+        Jambi", "Kab. Muaro Jambi", "Pemkab Muaro Jambi", "Kota Pangkalpinang", "Jaksel"), or None when none
+        or several fit: what ``extract`` uses its ``region_hint`` as."""
         return self._hint_region(hint)
+
+    def region_candidates(self, hint: str) -> list[Region]:
+        """Every region a hint could mean: one when it resolves, several for a bare name that is both a kota and
+        a kabupaten ("Bogor"), none when it names no region."""
+        region = self._hint_region(hint)
+        if region is not None:
+            return [region]
+        level, key = self._hint_parts(hint)
+        return [r for r in self._by_bare.get(key, []) if level is None or r.level == level]
+
+    @staticmethod
+    def _hint_parts(hint: str) -> tuple[str | None, tuple[str, ...]]:
+        """("kabupaten", ("muaro", "jambi")) for "Kab. Muaro Jambi": the level a hint's first word names
+        ("Kab.", "Kota Adm.", "Pemkab", "Prov.") and the words of the name after it."""
+        words = [w for w in tokenize(hint).lower if w.isalnum()]
+        if words and words[0] in _HINT_LEVELS:
+            level = _HINT_LEVELS[words[0]]
+            words = words[1:]
+            if words[:1] in (["adm"], ["administrasi"]):
+                words = words[1:]
+            return level, tuple(words)
+        return None, tuple(words)
 
     def _hint_region(self, hint: str | None) -> Region | None:
         if not hint:
@@ -500,6 +524,11 @@ class AgencyExtractor:
         region = self._regions.get(hint.strip())
         if region is not None:
             return region
+        level, key = self._hint_parts(hint)
+        if level is not None:
+            fits = [r for r in self._by_bare.get(key, []) if r.level == level]
+            if len(fits) == 1:
+                return fits[0]
         index = self.__dict__.get("_hint_index")
         if index is None:
             index = {}

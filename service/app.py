@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
+from pilah.nlp.errors import PilahError
 from pilah.service.docs_page import render_docs
 from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
@@ -71,7 +72,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A worker started after a reload (uvicorn replaces one that died) serves what the others serve.
         served = board.read() if board is not None else None
         model_dir, generation = (served.model_dir, served.generation) if served else (Path(settings.model_dir), 0)
-        analyzer = load_and_check(model_dir)
+        try:
+            analyzer = load_and_check(model_dir)
+        except PilahError as exc:
+            if served is None:
+                raise  # the configured model itself: the server cannot start without it
+            # The reloaded model went away (moved, deleted): serve the configured one rather than fail to start,
+            # which makes uvicorn stop every worker. The follower logs the reload it cannot follow.
+            logging.getLogger("pilah.service").error(
+                f"cannot load the reloaded model {model_dir} (generation {generation}): {exc.message}; serving "
+                f"the configured model {settings.model_dir}",
+                extra={"model_dir": str(model_dir), "code": exc.code, "generation": generation},
+            )
+            model_dir, generation = Path(settings.model_dir), 0
+            analyzer = load_and_check(model_dir)
+            app.state.holder.failed_generation = served.generation
         app.state.holder.swap(analyzer, model_dir, generation)
         app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
         freeze_heap()

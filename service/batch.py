@@ -160,6 +160,9 @@ def _document(raw: RawRow, opts: BatchOptions) -> tuple[Any, str | None]:
            for key, col in (("id", opts.id_col), ("text", opts.text_col), ("title", opts.title_col))}
     if obj["text"] is None and rec.get(opts.text_col) == "":
         obj["text"] = ""  # an empty CSV cell is an empty text, not a missing one
+    if isinstance(obj["id"], float) and obj["id"].is_integer():
+        # pandas writes an integer column with a gap as float64 (1.0, NaN, 3.0): the ids were integers.
+        obj["id"] = int(obj["id"])
     try:
         doc = parse_document(obj, max_chars=opts.max_chars)
     except InputError as exc:
@@ -390,7 +393,20 @@ def _plan(files: Sequence[Path], specs: Sequence[ShardSpec], opts: BatchOptions,
 
     return {"pilah_version": version("pilah"), "model": model, "model_dir": opts.model_dir,
             "options": {k: getattr(opts, k) for k in OUTPUT_OPTIONS}, "inputs": [str(f) for f in files],
-            "rows_per_shard": rows_per_shard, "shards": [asdict(s) for s in specs]}
+            "rows_per_shard": rows_per_shard, "shards": [asdict(s) for s in specs], "cwd": os.getcwd()}
+
+
+def _same_files(plan: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The plan's inputs and shards with absolute paths: a resume may name the same files another way
+    ("in/a.jsonl" and "/data/in/a.jsonl") or from another directory."""
+    cwd = Path(plan.get("cwd") or os.getcwd())
+
+    def absolute(path: str) -> str:
+        return os.path.normpath(cwd / path)  # cwd / an absolute path is that path
+
+    inputs = [absolute(p) for p in plan.get("inputs", [])]
+    shards = [{**s, "path": absolute(s["path"])} for s in plan.get("shards", []) if isinstance(s, dict)]
+    return inputs, shards
 
 
 def _resume_differences(previous: dict[str, Any], plan: dict[str, Any]) -> list[str]:
@@ -416,11 +432,11 @@ def _resume_differences(previous: dict[str, Any], plan: dict[str, Any]) -> list[
     if previous.get("rows_per_shard") != plan["rows_per_shard"]:
         diffs.append(f"--rows-per-shard: the run used {previous.get('rows_per_shard')}, "
                      f"this command {plan['rows_per_shard']}")
-    elif previous.get("inputs") != plan["inputs"]:
+    elif _same_files(previous)[0] != _same_files(plan)[0]:
         diffs.append(f"inputs: the run read {len(previous.get('inputs', []))} file(s) "
                      f"({', '.join(previous.get('inputs', [])[:3])}...), this command {len(plan['inputs'])} "
                      f"({', '.join(plan['inputs'][:3])}...)")
-    elif "shards" in plan and previous.get("shards") != plan["shards"]:
+    elif "shards" in plan and _same_files(previous)[1] != _same_files(plan)[1]:
         diffs.append("inputs: the input files changed since the run started (their row counts differ)")
     if previous.get("pilah_version") != plan["pilah_version"]:
         diffs.append(f"Pilah: the run used version {previous.get('pilah_version')}, "

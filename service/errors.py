@@ -29,6 +29,7 @@ STATUS_BY_CODE = {
     "title_not_string": 422,
     "region_not_string": 422,
     "unknown_region": 422,
+    "ambiguous_region": 422,
     "empty_text": 422,
     "invalid_request": 422,
     "invalid_labels": 422,

@@ -195,9 +195,10 @@ def train_job(
         if unknown:
             raise DataError(f"Feedback uses labels {unknown} that the taxonomy does not have.")
         # A correction replaces the text it corrects wherever it sits; it never enters the test split.
-        fixed = {ex.text for ex in corrections}
-        train_set = [ex for ex in train_set if ex.text not in fixed] + corrections
-        test_set = [ex for ex in test_set if ex.text not in fixed]
+        # Matched as the duplicate check below matches (case and spacing aside), so that it never drops a correction.
+        fixed = {_text_key(ex.text) for ex in corrections}
+        train_set = [ex for ex in train_set if _text_key(ex.text) not in fixed] + corrections
+        test_set = [ex for ex in test_set if _text_key(ex.text) not in fixed]
         sources.append(f"{len(corrections)} corrections from {feedback}")
     train_set, repeated = drop_test_duplicates(train_set, test_set)
     if repeated:

@@ -61,7 +61,7 @@ async def reload_model(
                 f"The model at {model_dir} {change} compared with the model served; clients and stored feedback "
                 "use the served labels. Send {\"allow_label_change\": true} to swap it in anyway.",
             )
-        generation = board.publish(model_dir) if board is not None else holder.generation + 1
+        generation = board.publish(model_dir, after=holder.generation) if board is not None else holder.generation + 1
         holder.swap(analyzer, model_dir, generation)
         freeze_heap()
     metrics.set_model(analyzer.model.name, analyzer.model.version)
@@ -111,9 +111,13 @@ async def catch_up(holder: ModelHolder, metrics: ServiceMetrics, board: ReloadBo
 
 async def follow_reloads(app: FastAPI, board: ReloadBoard, interval: float = FOLLOW_INTERVAL_S) -> None:
     """Poll the board for the life of the app (cancelled at shutdown)."""
+    last_error = None
     while True:
         await asyncio.sleep(interval)
         try:
             await catch_up(app.state.holder, app.state.metrics, board)
-        except Exception:  # a bad board file must not stop the polling, nor the worker
-            log.exception(f"cannot read the reload state {board.path}")
+            last_error = None
+        except Exception as exc:  # nothing must stop the polling, nor the worker; logged once, not every second
+            if repr(exc) != last_error:
+                last_error = repr(exc)
+                log.exception(f"cannot follow the reload state {board.path}")

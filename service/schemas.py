@@ -31,7 +31,7 @@ class AnalyzeIn(BaseModel):
     region: _AnyOptString = Field(
         None, description="Region of the desk (Kemendagri code such as \"15.05\" or official name such as "
         "\"Kabupaten Muaro Jambi\"): used for an agency named without a region when the text names none. "
-        "An unknown region is an error (`unknown_region`)."
+        "An unknown region is an error (`unknown_region`), a name of several (`ambiguous_region`) too."
     )
     explain: bool = Field(False, description="Add the terms that pushed the top sector most.")
 

@@ -6,6 +6,7 @@ import asyncio
 import fcntl
 import gc
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ __all__ = ["ModelHolder", "ReloadBoard", "ServedModel", "freeze_heap", "load_and
 
 # Also names a lowercase place after "puskesmas", so that loading the place names happens here, at start-up.
 SMOKE_TEXT = "KTP saya sudah tiga bulan belum jadi di Dukcapil Kabupaten Sarolangun, puskesmas sengeti juga tutup"
+
+log = logging.getLogger("pilah.service")
 
 
 def load_and_check(model_dir: Path) -> Analyzer:
@@ -116,24 +119,38 @@ class ReloadBoard:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / "model.json"
         self._lock_path = self.run_dir / "model.lock"
+        self._last_problem: str | None = None
 
     def read(self) -> ServedModel | None:
+        """The published model, or None when there is none or the file cannot be read (logged once per problem:
+        workers poll every second, and one that cannot read keeps serving what it serves)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return ServedModel(int(data["generation"]), Path(data["model_dir"]))
+            served = ServedModel(int(data["generation"]), Path(data["model_dir"]))
         except FileNotFoundError:
             return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+            if problem != self._last_problem:
+                self._last_problem = problem
+                log.error(f"cannot read the reload state {self.path} ({problem}); the next reload rewrites it",
+                          extra={"code": "reload_state_unreadable"})
+            return None
+        self._last_problem = None
+        return served
 
     def reset(self, model_dir: Path) -> None:
         """Start of a server: generation 0 is the configured model, whatever an earlier run left."""
         with self._locked():
             self._write(ServedModel(0, Path(model_dir)))
 
-    def publish(self, model_dir: Path) -> int:
-        """Record ``model_dir`` as the model to serve; returns its generation."""
+    def publish(self, model_dir: Path, *, after: int = 0) -> int:
+        """Record ``model_dir`` as the model to serve; returns its generation, above both the file's and
+        ``after`` (the publisher's own): a file removed (a tmp cleaner) or unreadable must not restart the
+        count below what the other workers serve, or they would take the new model for one they have."""
         with self._locked():
             current = self.read()
-            generation = (current.generation if current else 0) + 1
+            generation = max(current.generation if current else 0, after) + 1
             self._write(ServedModel(generation, Path(model_dir)))
         return generation
 

@@ -332,3 +332,33 @@ def test_new_words_do_not_grow_the_matcher_vocabulary(ex):
         out = ex.extract(f"Laporan {word} ke Dinas Sosial Kota Jambi soal {word}{word}")
         assert out["agencies"][0]["name"] == "Dinas Sosial Kota Jambi"
     assert len(ex._vocab.strings) == before
+
+
+@pytest.mark.parametrize(
+    ("hint", "name"),
+    [
+        ("15.05", "Kabupaten Muaro Jambi"),
+        ("Kabupaten Muaro Jambi", "Kabupaten Muaro Jambi"),
+        ("Kab. Muaro Jambi", "Kabupaten Muaro Jambi"),
+        ("kab muaro jambi", "Kabupaten Muaro Jambi"),
+        ("Pemkab Muaro Jambi", "Kabupaten Muaro Jambi"),
+        ("Muaro Jambi", "Kabupaten Muaro Jambi"),
+        ("Kota Adm. Jakarta Selatan", "Kota Administrasi Jakarta Selatan"),
+        ("Jaksel", "Kota Administrasi Jakarta Selatan"),
+        ("Pemkot Bogor", "Kota Bogor"),
+        ("Kab. Bogor", "Kabupaten Bogor"),
+    ],
+)
+def test_a_desk_region_is_read_as_written(ex, hint, name):
+    assert ex.resolve_region(hint).name == name
+    assert [r.name for r in ex.region_candidates(hint)] == [name]
+
+
+@pytest.mark.parametrize(("hint", "candidates"), [
+    ("Bogor", ["Kabupaten Bogor", "Kota Bogor"]),  # both: the desk must say which
+    ("Kota Atlantis", []),
+    ("Kab. Jambi", []),  # Jambi is a province and a kota, no kabupaten
+])
+def test_a_desk_region_that_names_several_or_none_does_not_resolve(ex, hint, candidates):
+    assert ex.resolve_region(hint) is None
+    assert sorted(r.name for r in ex.region_candidates(hint)) == candidates

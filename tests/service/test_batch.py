@@ -251,6 +251,13 @@ def test_resume_with_another_output_option_is_refused_naming_it(tmp_path, small_
     assert _state(Path(opts.out_dir)) == before
 
 
+def test_resume_naming_the_same_input_another_way_goes_on(tmp_path, small_model_dir, monkeypatch):
+    data, opts = _killed_run(tmp_path, small_model_dir)  # started with an absolute path
+    monkeypatch.chdir(data.parent)
+    summary = run_batch([data.name], opts, workers=1, rows_per_shard=10, resume=True, quiet=True)
+    assert summary["balanced"] and summary["ok"] == 60
+
+
 def test_resume_with_other_inputs_or_shard_size_is_refused(tmp_path, small_model_dir):
     data, opts = _killed_run(tmp_path, small_model_dir)
     with pytest.raises(DataError, match="--rows-per-shard: the run used 10, this command 20"):
@@ -405,6 +412,17 @@ def test_parquet_date_and_timestamp_columns_are_stored_as_iso_text(tmp_path, sma
         run_batch([str(tmp_path / "a.parquet")], BatchOptions(out_dir=str(out), model_dir=str(small_model_dir),
                                                               text_col="isi", date_col=col), workers=1, quiet=True)
         assert [r["date"] for r in _table(out)] == expected
+
+
+def test_integer_ids_that_pandas_stored_as_floats_stay_integers(tmp_path, small_model_dir):
+    pq.write_table(pa.table({"id": pa.array([1.0, None, 3.0], pa.float64()),
+                             "isi": ["jalan rusak", "obat kosong", "ktp belum jadi"]}), tmp_path / "a.parquet")
+    out = tmp_path / "out"
+    summary = run_batch([str(tmp_path / "a.parquet")], BatchOptions(out_dir=str(out), model_dir=str(small_model_dir),
+                                                                    text_col="isi"), workers=1, quiet=True)
+    assert summary["ok"] == 3
+    ids = [r["id"] for r in _table(out)]
+    assert ids[0] == "1" and ids[2] == "3"
 
 
 def _write_export(path: Path, columns: list[str]) -> None:

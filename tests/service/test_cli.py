@@ -39,6 +39,14 @@ def test_every_line_is_answered_in_order_with_the_contract(small_model_dir):
     assert first["model"]["name"]
 
 
+def test_a_region_of_several_names_them(small_model_dir):
+    lines = [{"id": 1, "text": "ke dinsos", "region": "Bogor"}, {"id": 2, "text": "ke dinsos", "region": "Kab. Bogor"}]
+    result, out = analyze(small_model_dir, "\n".join(json.dumps(x) for x in lines).encode())
+    assert out[0]["error"]["code"] == "ambiguous_region"
+    assert "'Kabupaten Bogor' (32.01) or 'Kota Bogor' (32.71)" in out[0]["error"]["message"]
+    assert out[1]["agencies"][0]["name"] == "Dinas Sosial Kabupaten Bogor"
+
+
 @pytest.mark.parametrize(
     ("line", "code"),
     [

@@ -160,3 +160,36 @@ def test_every_reload_is_logged_with_its_model_dir_and_outcome(tmp_path, small_m
 
     line = json.loads(JsonFormatter().format(records[1]))
     assert line["model_dir"] == str(small_model_dir) and line["generation"] == 1 and line["pid"]
+
+
+def test_a_removed_or_unreadable_board_never_restarts_the_count_below_the_publisher(tmp_path, caplog):
+    board = ReloadBoard(tmp_path / "run")
+    assert board.publish(Path("m1")) == 1
+    board.path.unlink()  # a tmp cleaner
+    assert board.publish(Path("m2"), after=1) == 2  # the others serve generation 1: they must see a newer one
+    board.path.write_text("garbage{", encoding="utf-8")
+    with caplog.at_level("ERROR", logger="pilah.service"):
+        assert board.read() is None
+        assert board.read() is None
+    assert len([r for r in caplog.records if "cannot read the reload state" in r.getMessage()]) == 1
+    assert board.publish(Path("m3"), after=2) == 3  # the next reload rewrites it
+    assert board.read() == ServedModel(3, Path("m3"))
+
+
+def test_a_worker_started_after_the_reloaded_model_went_away_serves_the_configured_one(tmp_path, small_model_dir,
+                                                                                      caplog):
+    """uvicorn stops every worker when a replacement fails to start: a replacement must start."""
+    gone = tmp_path / "gone"
+    shutil.copytree(small_model_dir, gone)
+    run_dir = tmp_path / "run"
+    board = ReloadBoard(run_dir)
+    board.reset(small_model_dir)
+    board.publish(gone)
+    shutil.rmtree(gone)
+    settings = Settings(model_dir=small_model_dir, feedback_db=tmp_path / "fb.sqlite3", admin_api_key=KEY,
+                        run_dir=run_dir)
+    with caplog.at_level("ERROR", logger="pilah.service"), TestClient(create_app(settings)) as c:
+        served = c.get("/v1/model").json()
+        assert (served["path"], served["generation"]) == (str(small_model_dir), 0)
+        assert c.post("/v1/analyze", json={"text": "jalan rusak"}).status_code == 200
+    assert any("cannot load the reloaded model" in r.getMessage() for r in caplog.records)

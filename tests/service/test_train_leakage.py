@@ -54,3 +54,34 @@ def test_train_reports_and_leaves_out_training_rows_that_repeat_the_test_file(tm
     assert "4 training texts left out: they repeat held-out texts" in result.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert "4 training texts left out: they repeat held-out texts" in json.dumps(meta)
+
+
+def test_a_correction_of_a_held_out_text_written_differently_trains_and_leaves_the_test(tmp_path, small_examples):
+    """The held-out copy (old label) leaves the test split; the correction is not counted as a duplicate."""
+    from pilah.service.feedback import FeedbackStore
+
+    data, test = tmp_path / "mine.csv", tmp_path / "test.csv"
+    for path, rows in ((data, small_examples[2:]), (test, small_examples[:2])):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "sectors"])
+            for ex in rows:
+                w.writerow([ex.text, ex.labels[0]])
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    corrected = small_examples[0]
+    store.add(doc_id="c1", text="  " + corrected.text.upper() + " ", labels=[corrected.labels[0]], agencies=None,
+              model_version=None)
+    tax = tmp_path / "tax.yaml"
+    tax.write_text(
+        "name: mine\nversion: 1\nabstain: lainnya\nsectors:\n"
+        "  - {id: adminduk, name: Adminduk}\n  - {id: infrastruktur, name: Infrastruktur}\n"
+        "  - {id: kesehatan, name: Kesehatan}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["train", str(data), "--test", str(test), "--feedback", str(tmp_path / "fb.sqlite3"),
+                                 "--taxonomy", str(tax), "--folds", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "left out" not in result.stderr  # the correction trains
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["metrics"]["test"]["n"] == 1  # the corrected text left the held-out split
