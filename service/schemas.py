@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
 
 __all__ = [
     "AgencyIn", "AgencyOut", "AnalysisOut", "AnalyzeIn", "BatchIn", "BatchOut", "ClassifyOut", "ExtractOut",
@@ -33,14 +33,14 @@ class AnalyzeIn(BaseModel):
         "\"Kabupaten Muaro Jambi\"): used for an agency named without a region when the text names none. "
         "An unknown region is an error (`unknown_region`), a name of several (`ambiguous_region`) too."
     )
-    explain: bool = Field(False, description="Add the terms that pushed the top sector most.")
+    explain: StrictBool = Field(False, description="Add the terms that pushed the top sector most.")
 
 
 class BatchIn(BaseModel):
     documents: list[Any] = Field(
         description="Objects shaped like AnalyzeIn; a bad one gets an `error` in its place."
     )
-    explain: bool = False
+    explain: StrictBool = False
 
 
 class ScoreOut(BaseModel):

@@ -363,9 +363,10 @@ def test_the_openapi_schema_still_documents_the_document_fields(client):
     assert {t["type"] for t in schema["properties"]["region"]["anyOf"]} == {"string", "null"}
 
 
-def test_a_field_outside_the_document_gets_invalid_request_naming_it(client):
-    r = client.post("/v1/analyze", json={"text": "jalan rusak", "explain": "maybe"})
-    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+@pytest.mark.parametrize("value", ["maybe", "yes", "true", 1, None])
+def test_a_field_outside_the_document_gets_invalid_request_naming_it(client, value):
+    r = client.post("/v1/analyze", json={"text": "jalan rusak", "explain": value})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"  # true or false only, not "yes"
     assert r.json()["detail"].startswith('"explain":')
 
 
