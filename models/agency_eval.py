@@ -30,10 +30,11 @@ __all__ = [
     "read_conll_sentences", "require_government_orgs",
 ]
 
-# The last column of a CoNLL NER line: O, or B-/I- and an entity type.
-_BIO_TAG = re.compile(r"O|[BI]-\S+")
-_CONLL_HELP = ("a CoNLL NER file has one token per line with its BIO tag (O, B-ORG, I-ORG, ...) in the last "
-               "column and a blank line between sentences, like the idner-news-2k test.txt")
+# The last column of a CoNLL NER line: O, or a prefix and an entity type: BIO (B-, I-), IOBES (also E-, S-) or
+# BILOU (L-, U-).
+_BIO_TAG = re.compile(r"O|[BIESLU]-\S+")
+_CONLL_HELP = ("a CoNLL NER file has one token per line with its BIO tag (O, B-ORG, I-ORG, ...; IOBES and BILOU "
+               "too) in the last column and a blank line between sentences, like the idner-news-2k test.txt")
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
@@ -114,12 +115,18 @@ def read_conll_sentences(path: str | Path) -> list[ConllSentence]:
             s, e = pos, pos + len(tok)
             pos = e + 1
             prefix, _, kind = tag.partition("-")
-            if prefix == "I" and current is not None and current[2] == kind:
-                current[1] = e
+            if prefix in ("I", "E", "L") and current is not None and current[2] == kind:
+                current[1] = e  # inside, or the end of, the entity
+                if prefix != "I":
+                    entities.append((current[0], current[1], current[2]))
+                    current = None
                 continue
             if current is not None:
                 entities.append((current[0], current[1], current[2]))
-            current = [s, e, kind] if prefix in ("B", "I") and kind else None
+            current = [s, e, kind] if prefix in ("B", "I", "E", "L", "S", "U") and kind else None
+            if current is not None and prefix in ("S", "U", "E", "L"):  # one token, or an end without its start
+                entities.append((current[0], current[1], current[2]))
+                current = None
         if current is not None:
             entities.append((current[0], current[1], current[2]))
         out.append(ConllSentence(sentence, tuple(entities)))
@@ -129,9 +136,11 @@ def read_conll_sentences(path: str | Path) -> list[ConllSentence]:
         with Path(path).open(encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
                 parts = line.split()
-                if not parts:
+                if not parts or parts[0] == "-DOCSTART-":
                     flush()
                     continue
+                if line.startswith("#"):
+                    continue  # a comment line (CoNLL-U style metadata)
                 if len(parts) < 2 or not _BIO_TAG.fullmatch(parts[-1]):
                     raise DataError(
                         f"{path}:{n} is not a CoNLL NER line ({line.strip()[:60]!r}): {_CONLL_HELP}.",

@@ -151,7 +151,7 @@ def test_a_missing_conll_file_is_an_io_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "line"),
     [
-        ("# Pilah\n\nSome prose here.\n", 1),  # a Markdown file
+        ("# Pilah\n\nSome prose here.\n", 3),  # a Markdown file ("#" lines are comments in CoNLL-U)
         ("Kemarin ADP O\nKemensos PROPN B-ORG\nini baris biasa tanpa tag\n", 3),  # last column is no tag
         ("Kemarin ADP O\nKemensos\n", 2),  # a token without a tag
     ],
@@ -177,3 +177,16 @@ def test_conll_whose_orgs_are_not_on_the_government_list_is_refused(conll_file: 
     with pytest.raises(DataError) as err:
         evaluate_conll_government(conll_file, FixedExtractor({}), selected={"Kementerian Tidak Ada"})
     assert err.value.code == "no_government_orgs" and "None of the 3 ORG span(s)" in err.value.message
+
+
+def test_iobes_tags_comments_and_docstart_lines_are_read(tmp_path):
+    path = tmp_path / "iobes.txt"
+    path.write_text(
+        "-DOCSTART- -X- O\n\n# sent_id = 1\nKemarin O\nKemensos S-ORG\ndan O\nPolda B-ORG\nJambi E-ORG\n"
+        "bertemu O\nBudi U-PER\n.\tO\n",
+        encoding="utf-8",
+    )
+    (sentence,) = read_conll_sentences(path)
+    assert sentence.text == "Kemarin Kemensos dan Polda Jambi bertemu Budi ."
+    assert [(sentence.text[s:e], k) for s, e, k in sentence.entities] == [
+        ("Kemensos", "ORG"), ("Polda Jambi", "ORG"), ("Budi", "PER")]
