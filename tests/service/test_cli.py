@@ -230,7 +230,7 @@ def test_evaluate_agencies_refuses_a_file_that_is_not_conll(tmp_path):
     notes.write_text("# Pilah\n\nIndonesian text mining.\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate-agencies", "--conll", str(notes)])
     assert result.exit_code == 3
-    assert "error [invalid_conll]: " in result.stderr and "README.md:1" in result.stderr
+    assert "error [invalid_conll]: " in result.stderr and "README.md:3" in result.stderr
     assert "recall" not in result.stdout
 
 
