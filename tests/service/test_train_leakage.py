@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -12,6 +13,18 @@ from pilah.service.cli import app
 from pilah.service.jobs import drop_test_duplicates
 
 runner = CliRunner()
+
+
+def _taxonomy(tmp_path: Path) -> Path:
+    """The three sectors of the small examples."""
+    tax = tmp_path / "tax.yaml"
+    tax.write_text(
+        "name: mine\nversion: 1\nabstain: lainnya\nsectors:\n"
+        "  - {id: adminduk, name: Adminduk}\n  - {id: infrastruktur, name: Infrastruktur}\n"
+        "  - {id: kesehatan, name: Kesehatan}\n",
+        encoding="utf-8",
+    )
+    return tax
 
 
 def _ex(i: int, text: str) -> Example:
@@ -40,13 +53,7 @@ def test_train_reports_and_leaves_out_training_rows_that_repeat_the_test_file(tm
         w.writerow(["text", "sectors"])
         for ex in repeated:
             w.writerow([ex.text.upper(), ex.labels[0]])
-    tax = tmp_path / "tax.yaml"
-    tax.write_text(
-        "name: mine\nversion: 1\nabstain: lainnya\nsectors:\n"
-        "  - {id: adminduk, name: Adminduk}\n  - {id: infrastruktur, name: Infrastruktur}\n"
-        "  - {id: kesehatan, name: Kesehatan}\n",
-        encoding="utf-8",
-    )
+    tax = _taxonomy(tmp_path)
     out = tmp_path / "model"
     result = runner.invoke(app, ["train", str(data), "--test", str(test), "--taxonomy", str(tax), "--folds", "3",
                                  "--out", str(out)])
@@ -71,13 +78,7 @@ def test_a_correction_of_a_held_out_text_written_differently_trains_and_leaves_t
     corrected = small_examples[0]
     store.add(doc_id="c1", text="  " + corrected.text.upper() + " ", labels=[corrected.labels[0]], agencies=None,
               model_version=None)
-    tax = tmp_path / "tax.yaml"
-    tax.write_text(
-        "name: mine\nversion: 1\nabstain: lainnya\nsectors:\n"
-        "  - {id: adminduk, name: Adminduk}\n  - {id: infrastruktur, name: Infrastruktur}\n"
-        "  - {id: kesehatan, name: Kesehatan}\n",
-        encoding="utf-8",
-    )
+    tax = _taxonomy(tmp_path)
     out = tmp_path / "model"
     result = runner.invoke(app, ["train", str(data), "--test", str(test), "--feedback", str(tmp_path / "fb.sqlite3"),
                                  "--taxonomy", str(tax), "--folds", "3", "--out", str(out)])
