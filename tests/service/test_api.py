@@ -415,6 +415,7 @@ TEXT = "sudah 3 kali ke Dinsos Kota Jambi tapi tidak ada hasil"  # "Dinsos Kota 
         ({"labels": [3]}, 422, "invalid_labels", "list of sector ids"),
         ({"id": 1.5}, 422, "invalid_id", "string or an integer"),
         ({"id": None}, 422, "invalid_id", "string or an integer"),
+        ({"id": " "}, 422, "invalid_id", "is empty"),
         ({"text": ""}, 422, "empty_text", "empty"),
         ({"text": 5}, 422, "text_not_string", "string"),
         ({"text": "jalan " * 400}, 413, "text_too_large", "PILAH_MAX_TEXT_BYTES"),
