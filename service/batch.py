@@ -369,7 +369,7 @@ def _check_columns(files: Sequence[Path], opts: BatchOptions) -> list[str]:
     notes = []
     defaults = {f.name: f.default for f in fields(BatchOptions)}
     for path in files:
-        columns = columns_of(path)
+        columns = columns_of(path, want=opts.text_col)
         if columns is None:
             continue
         if opts.text_col not in columns:

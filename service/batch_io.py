@@ -12,6 +12,7 @@ import csv
 import glob
 import gzip
 import io
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +95,12 @@ def _count_csv_rows(path: Path, gz: bool, delimiter: str) -> int:
         return sum(1 for _ in reader)
 
 
-def columns_of(path: Path) -> list[str] | None:
+def columns_of(path: Path, want: str | None = None) -> list[str] | None:
     """The columns of an input file, in file order: the header of a CSV/TSV, the schema of a Parquet file,
-    the keys of the first :data:`HEAD_ROWS` JSON objects of a JSONL file. ``None`` when the file holds no
-    header or no readable object (its rows, if any, will be errors of their own)."""
+    the keys of the first :data:`HEAD_ROWS` JSON objects of a JSONL file, plus ``want`` if a later object has
+    it (the rest of the file is searched for it, so that a file is never refused for lacking a column that
+    only its later rows have). ``None`` when the file holds no header or no readable object (its rows, if
+    any, will be errors of their own)."""
     fmt, gz = _format(path)
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -117,6 +120,17 @@ def columns_of(path: Path) -> list[str] | None:
             if error is None and isinstance(obj, dict):
                 seen += 1
                 keys.update(dict.fromkeys(str(k) for k in obj))
+        if want is not None and want not in keys:
+            # A byte search first (as written, or \u-escaped): parsing every line of a big file is slow.
+            forms = {json.dumps(want).encode(), json.dumps(want, ensure_ascii=False).encode("utf-8")}
+            for line in fh:
+                if not any(form in line for form in forms):
+                    continue
+                obj, error = decode_json_line(line)
+                if error is None and isinstance(obj, dict) and want in obj:
+                    seen += 1
+                    keys[want] = None
+                    break
         return list(keys) if seen else None
 
 

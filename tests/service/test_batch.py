@@ -455,6 +455,17 @@ def test_a_file_without_the_text_column_stops_the_run_before_anything_is_written
     assert "Traceback" not in result.stderr and not out.exists()
 
 
+def test_a_jsonl_file_whose_text_comes_after_its_first_thousand_rows_is_not_refused(tmp_path, small_model_dir):
+    data = tmp_path / "late.jsonl"
+    with data.open("w", encoding="utf-8") as fh:
+        for i in range(1500):  # the export began with rows of another kind
+            fh.write(json.dumps({"id": i, "judul": "rekap"}) + "\n")
+        fh.write(json.dumps({"id": "x", "text": "jalan rusak parah"}) + "\n")
+    summary = run_batch([str(data)], BatchOptions(out_dir=str(tmp_path / "out"), model_dir=str(small_model_dir)),
+                        workers=1, quiet=True)
+    assert summary["ok"] == 1 and summary["errors"] == 1500
+
+
 def test_named_columns_a_file_lacks_get_a_note(tmp_path, small_model_dir):
     data = tmp_path / "a.csv"
     _write_export(data, ["isi"])
