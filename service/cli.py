@@ -177,24 +177,28 @@ def evaluate_agencies(
 
 @app.command()
 def batch(
-    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/TSV/Parquet files (.gz too), folders or globs.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for Parquet shards.")],
+    inputs: Annotated[
+        list[str], typer.Argument(metavar="INPUT", help="JSONL/CSV/TSV/Parquet files (.gz too), folders or globs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder for Parquet shards.")],
     model: ModelOpt = None,
-    id_col: Annotated[str, typer.Option(help="Column with the document id.")] = "id",
-    text_col: Annotated[str, typer.Option(help="Column with the text.")] = "text",
-    title_col: Annotated[str, typer.Option(help="Column with the headline.")] = "title",
-    date_col: Annotated[str, typer.Option(help="Column with the date.")] = "date",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: all cores).")] = None,
-    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    id_col: Annotated[str, typer.Option(metavar="COLUMN", help="Column with the document id.")] = "id",
+    text_col: Annotated[str, typer.Option(metavar="COLUMN", help="Column with the text.")] = "text",
+    title_col: Annotated[str, typer.Option(metavar="COLUMN", help="Column with the headline.")] = "title",
+    date_col: Annotated[str, typer.Option(metavar="COLUMN", help="Column with the date.")] = "date",
+    workers: Annotated[int | None, typer.Option(metavar="N", help="Worker processes (default: all cores).")] = None,
+    engine: Annotated[str, typer.Option(metavar="ENGINE", help="local or dask.")] = "local",
     scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: $PILAH_DASK_SCHEDULER or a LocalCluster).")
+        str | None,
+        typer.Option(metavar="ADDRESS",
+                     help="Dask scheduler address (default: $PILAH_DASK_SCHEDULER or a LocalCluster)."),
     ] = None,
-    rows_per_shard: Annotated[int, typer.Option(help="Rows per output shard.")] = 5000,
-    resume: Annotated[bool, typer.Option(help="Continue a killed run: skip finished shards.")] = False,
-    max_chars: Annotated[int, typer.Option(help="Longer texts go to the errors file.")] = 1_000_000,
-    text: Annotated[bool, typer.Option("--text/--no-text", help="Keep the text in the output.")] = True,
-    jsonl: Annotated[bool, typer.Option(help="Also write JSONL shards.")] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    rows_per_shard: Annotated[int, typer.Option(metavar="N", help="Rows per output shard.")] = 5000,
+    resume: Annotated[bool, typer.Option(metavar="", help="Continue a killed run: skip finished shards.")] = False,
+    max_chars: Annotated[int, typer.Option(metavar="N", help="Longer texts go to the errors file.")] = 1_000_000,
+    text: Annotated[bool, typer.Option("--text/--no-text", metavar="", help="Keep the text in the output.")] = True,
+    jsonl: Annotated[bool, typer.Option(metavar="", help="Also write JSONL shards.")] = False,
+    quiet: Annotated[bool, typer.Option(metavar="", help="No progress bar.")] = False,
 ) -> None:
     """Analyse archives into Parquet shards; resumable; local processes or Dask."""
     from pilah.service.batch import BatchOptions, run_batch
@@ -214,10 +218,12 @@ def batch(
 
 @app.command()
 def report(
-    batch_dir: Annotated[Path, typer.Argument(help="Output folder of `pilah batch`.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html, charts and CSV.")] = Path("report"),
-    top: Annotated[int, typer.Option(help="How many agencies in the top lists.")] = 15,
-    samples: Annotated[int, typer.Option(help="Sample documents per sector.")] = 3,
+    batch_dir: Annotated[Path, typer.Argument(metavar="DIR", help="Output folder of `pilah batch`.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for index.html, charts and CSV.")
+    ] = Path("report"),
+    top: Annotated[int, typer.Option(metavar="N", help="How many agencies in the top lists.")] = 15,
+    samples: Annotated[int, typer.Option(metavar="N", help="Sample documents per sector.")] = 3,
 ) -> None:
     """Static HTML report (charts, tables, samples) and CSV aggregates of a batch run."""
     from pilah.service.report import build_report
@@ -232,9 +238,13 @@ def report(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface (default: PILAH_HOST or 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: PILAH_PORT or 8000).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: PILAH_WORKERS or 1).")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="HOST", help="Interface (default: PILAH_HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="Port (default: PILAH_PORT or 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(metavar="N", help="Worker processes (default: PILAH_WORKERS or 1).")
+    ] = None,
     model: ModelOpt = None,
 ) -> None:
     """Start the HTTP service (FastAPI under uvicorn)."""

@@ -357,14 +357,17 @@ def test_analyze_help_names_every_input_field():
         assert field in help_text
 
 
-@pytest.mark.parametrize("command", [["analyze"], ["train"], ["evaluate"], ["evaluate-agencies"], ["corpus", "check"]])
-def test_help_shows_readable_value_names_and_none_for_flags(command):
+@pytest.mark.parametrize(("command", "usage"), [
+    (["analyze"], "[FILE]"), (["train"], "[FILE]"), (["evaluate"], "[FILE]"), (["evaluate-agencies"], "[FILE]"),
+    (["corpus", "check"], "[FILE]"), (["batch"], "{INPUT}"), (["report"], "{DIR}"), (["serve"], ""),
+])
+def test_help_shows_readable_value_names_and_none_for_flags(command, usage):
     help_text = runner.invoke(app, [*command, "--help"], terminal_width=200).stdout
     option_rows = [line for line in help_text.splitlines() if "--" in line and "--help" not in line]
     assert option_rows
     for row in option_rows:
         assert not any(t in row for t in ("<bool>", "<path>", "<int>", "<str>", "<float>", "list[")), row
-    assert "Usage: pilah " + " ".join(command) + " [OPTIONS] [FILE]" in help_text
+    assert ("Usage: pilah " + " ".join(command) + " [OPTIONS] " + usage).rstrip() in help_text
 
 
 @pytest.mark.parametrize(
