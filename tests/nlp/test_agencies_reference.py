@@ -8,14 +8,13 @@ generated from the pieces extraction cares about.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import load_beside
 
 from pilah.corpus.gazetteer import load_gazetteer
 from pilah.nlp import agencies, tokenize
@@ -23,18 +22,7 @@ from pilah.nlp import agencies, tokenize
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_reference():
-    name = "pilah_reference_agencies"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("reference_agencies.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
+reference = load_beside(__file__, "reference_agencies.py", "pilah_reference_agencies")
 
 
 @pytest.fixture(scope="module")

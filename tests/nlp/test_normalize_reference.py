@@ -7,32 +7,20 @@ the characters the patterns care about and on every text of the shipped corpus.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import load_beside
 
 from pilah.nlp import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_reference():
-    name = "pilah_reference_normalize"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("reference_normalize.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-reference = _load_reference()
+reference = load_beside(__file__, "reference_normalize.py", "pilah_reference_normalize")
 
 # Single characters and pieces of the shapes the patterns look for: reduplication, money, numbers, elongated
 # letters, e-mail, URLs, phone and NIK numbers; non-ASCII letters and digits, including characters that

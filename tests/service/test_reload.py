@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from support import wait_until
 
 from pilah.service.app import create_app
 from pilah.service.metrics import ServiceMetrics
@@ -98,15 +98,6 @@ def test_a_follower_that_cannot_load_keeps_its_model_logs_once_and_does_not_retr
     assert len(errors) == 1 and "gone" in errors[0].getMessage() and errors[0].code == "model_error"
 
 
-def _wait_for(predicate, what: str, limit: float = 30.0) -> None:
-    """Poll until ``predicate()``; the limit only bounds a broken run, no assertion is about time."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.1)
-
-
 def test_a_reload_in_one_app_reaches_another_app_sharing_the_run_dir(tmp_path, small_model_dir):
     """Two apps in one process stand for two workers: each has its own holder and polls the same board."""
     new = tmp_path / "new"
@@ -119,7 +110,7 @@ def test_a_reload_in_one_app_reaches_another_app_sharing_the_run_dir(tmp_path, s
         r = a.post("/v1/admin/reload", json={"model_dir": str(new)}, headers={"X-API-Key": KEY})
         assert r.status_code == 200 and r.json()["generation"] == 1
         assert a.get("/v1/model").json()["path"] == str(new)
-        _wait_for(lambda: b.get("/v1/model").json()["generation"] == 1, "the second app to follow")
+        wait_until(lambda: b.get("/v1/model").json()["generation"] == 1, "the second app to follow")
         assert b.get("/v1/model").json()["path"] == str(new)
         # A worker started after the reload (uvicorn replacing one that died) serves the same model.
         with TestClient(create_app(settings)) as c:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from support import wait_until
 
 
 def _free_port() -> int:
@@ -120,17 +121,6 @@ def _log_reader(proc: subprocess.Popen) -> tuple[list[dict], threading.Thread]:
     return lines, t
 
 
-def _until(predicate, what: str, proc: subprocess.Popen, limit: float = 90.0) -> None:
-    """Poll until ``predicate()``; the limit only bounds a broken run, no assertion is about time."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.2)
-
-
 def test_a_reload_reaches_every_worker_process(small_model_dir, tmp_path):
     new = tmp_path / "new"
     shutil.copytree(small_model_dir, new)
@@ -150,12 +140,13 @@ def test_a_reload_reaches_every_worker_process(small_model_dir, tmp_path):
         return {e["pid"] for e in list(log) if str(e.get("msg", "")).startswith(prefix) and "pid" in e}
 
     try:
-        _until(lambda: len(pids("serving model")) == 2, "two workers serving", proc)
+        wait_until(lambda: len(pids("serving model")) == 2, "two workers serving", limit=90, step=0.2, proc=proc)
         workers = pids("serving model")
         r = httpx.post(f"{base}/v1/admin/reload", json={"model_dir": str(new)}, headers={"X-API-Key": key},
                        timeout=60)
         assert r.status_code == 200 and r.json()["generation"] == 1
-        _until(lambda: pids("reloaded") == workers, "both workers to log the reload", proc)
+        wait_until(lambda: pids("reloaded") == workers, "both workers to log the reload", limit=90, step=0.2,
+                   proc=proc)
         answers = set()
         for _ in range(20):  # a new connection each time, so that both processes answer some
             m = httpx.get(f"{base}/v1/model", timeout=10).json()
