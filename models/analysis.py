@@ -151,10 +151,11 @@ class Analyzer:
     def classify(self, docs: Sequence[Document], *, explain: bool = False) -> list[dict[str, Any]]:
         if not docs:
             return []
-        texts = [d.full_text for d in docs]
-        decisions = self.model.decide_all(self.model.predict_proba(texts))
+        # Prepared once: the probabilities and an explanation read the same rows.
+        rows = self.model.prepare([d.full_text for d in docs])
+        decisions = self.model.decide_all(self.model.proba_prepared(rows))
         out = []
-        for doc, text, dec in zip(docs, texts, decisions, strict=True):
+        for doc, row, dec in zip(docs, rows, decisions, strict=True):
             res: dict[str, Any] = {
                 "id": doc.id,
                 "sector": {"label": dec.label, "score": round(dec.score, 4)},
@@ -162,7 +163,7 @@ class Analyzer:
                 "labels": dec.labels,
             }
             if explain:  # an abstention (no label) has nothing to explain: []
-                res["explanation"] = self.model.explain(text, dec.label) if dec.labels else []
+                res["explanation"] = self.model.explain_prepared(row, dec.label) if dec.labels else []
             out.append(res)
         return out
 

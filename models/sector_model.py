@@ -111,8 +111,12 @@ class SectorModel:
 
     def explain(self, text: str, label: str, k: int = 8) -> list[dict[str, float | str]]:
         """Terms that pushed ``label`` most for this text: tf-idf value x the linear model's weight."""
+        (row,) = self.prepare([text])
+        return self.explain_prepared(row, label, k)
+
+    def explain_prepared(self, row: tuple[str, str], label: str, k: int = 8) -> list[dict[str, float | str]]:
+        """:meth:`explain` for a row :meth:`prepare` already made (no second normalisation)."""
         if label not in self.labels:
             return []
-        (row,) = self.prepare([text])
         top = self.head.contributions(row, self.labels.index(label))[:k]
         return [{"term": term, "feature": kind, "weight": round(weight, 4)} for kind, term, weight in top]
