@@ -28,10 +28,10 @@ from pilah.service.errors import install_error_handlers
 from pilah.service.feedback import FeedbackStore
 from pilah.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from pilah.service.middleware import RequestGuard
-from pilah.service.reload import follow_reloads
+from pilah.service.reload import follow_reloads, serve
 from pilah.service.routes import admin, analyze, feedback, info
 from pilah.service.settings import Settings, get_settings
-from pilah.service.state import ModelHolder, ReloadBoard, freeze_heap, load_and_check
+from pilah.service.state import ModelHolder, ReloadBoard, load_and_check
 
 __all__ = ["create_app"]
 
@@ -87,14 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             model_dir, generation = Path(settings.model_dir), 0
             analyzer = load_and_check(model_dir)
             app.state.holder.failed_generation = served.generation
-        app.state.holder.swap(analyzer, model_dir, generation)
-        app.state.metrics.set_model(analyzer.model.name, analyzer.model.version)
-        freeze_heap()
-        logging.getLogger("pilah.service").info(
-            f"serving model {analyzer.model.name} {analyzer.model.version} from {model_dir}",
-            extra={"model_dir": str(model_dir), "model_name": analyzer.model.name,
-                   "model_version": analyzer.model.version, "generation": generation},
-        )
+        serve(app.state.holder, app.state.metrics, analyzer, model_dir, generation,
+              f"serving model {analyzer.model.name} {analyzer.model.version} from {model_dir}")
         follower = asyncio.create_task(follow_reloads(app, board)) if board is not None else None
         try:
             yield

@@ -21,11 +21,22 @@ from pilah.service.errors import ApiError
 from pilah.service.metrics import ServiceMetrics
 from pilah.service.state import ModelHolder, ReloadBoard, freeze_heap, load_and_check
 
-__all__ = ["FOLLOW_INTERVAL_S", "catch_up", "follow_reloads", "reload_model"]
+__all__ = ["FOLLOW_INTERVAL_S", "catch_up", "follow_reloads", "reload_model", "serve"]
 
 log = logging.getLogger("pilah.service")
 
 FOLLOW_INTERVAL_S = 1.0
+
+
+def serve(holder: ModelHolder, metrics: ServiceMetrics, analyzer: Any, model_dir: Path, generation: int,
+          message: str) -> None:
+    """Swap ``analyzer`` in, record it in the metrics, freeze the heap and log ``message`` with the model's
+    fields: what start-up, a reload and a followed reload all do once their model is loaded and checked."""
+    holder.swap(analyzer, model_dir, generation)
+    metrics.set_model(analyzer.model.name, analyzer.model.version)
+    freeze_heap()
+    log.info(message, extra={"model_dir": str(model_dir), "model_name": analyzer.model.name,
+                             "model_version": analyzer.model.version, "generation": generation})
 
 
 def _label_change(old: Any, new: Any) -> str | None:
@@ -62,16 +73,10 @@ async def reload_model(
                 "use the served labels. Send {\"allow_label_change\": true} to swap it in anyway.",
             )
         generation = board.publish(model_dir, after=holder.generation) if board is not None else holder.generation + 1
-        holder.swap(analyzer, model_dir, generation)
-        freeze_heap()
-    metrics.set_model(analyzer.model.name, analyzer.model.version)
-    log.info(
-        f"reloaded: serving {analyzer.model.name} {analyzer.model.version} from {model_dir} "
-        f"(was {old.model.name} {old.model.version}; generation {generation})"
-        + (f"; label set: {change}" if change else ""),
-        extra={"model_dir": str(model_dir), "model_name": analyzer.model.name,
-               "model_version": analyzer.model.version, "generation": generation},
-    )
+        serve(holder, metrics, analyzer, model_dir, generation,
+              f"reloaded: serving {analyzer.model.name} {analyzer.model.version} from {model_dir} "
+              f"(was {old.model.name} {old.model.version}; generation {generation})"
+              + (f"; label set: {change}" if change else ""))
     return {
         "status": "reloaded", "previous": old.model_info, "model": analyzer.model_info, "path": str(model_dir),
         "generation": generation, "label_change": change,
@@ -97,15 +102,9 @@ async def catch_up(holder: ModelHolder, metrics: ServiceMetrics, board: ReloadBo
                 extra={"model_dir": str(served.model_dir), "code": exc.code, "generation": served.generation},
             )
             return False
-        holder.swap(analyzer, served.model_dir, served.generation)
-        freeze_heap()
-    metrics.set_model(analyzer.model.name, analyzer.model.version)
-    log.info(
-        f"reloaded (following another worker): serving {analyzer.model.name} {analyzer.model.version} from "
-        f"{served.model_dir} (generation {served.generation})",
-        extra={"model_dir": str(served.model_dir), "model_name": analyzer.model.name,
-               "model_version": analyzer.model.version, "generation": served.generation},
-    )
+        serve(holder, metrics, analyzer, served.model_dir, served.generation,
+              f"reloaded (following another worker): serving {analyzer.model.name} {analyzer.model.version} from "
+              f"{served.model_dir} (generation {served.generation})")
     return True
 
 

@@ -74,11 +74,10 @@ class ModelHolder:
             raise ApiError("model_not_ready", "The model is still loading; retry in a moment.")
         return analyzer
 
-    def swap(self, analyzer: Analyzer, model_dir: Path, generation: int | None = None) -> None:
+    def swap(self, analyzer: Analyzer, model_dir: Path, generation: int) -> None:
         self._analyzer = analyzer  # one reference assignment: atomic under the GIL
         self.model_dir = model_dir
-        if generation is not None:
-            self.generation = generation
+        self.generation = generation
 
     def info(self) -> dict[str, Any]:
         model = self.current.model
