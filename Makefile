@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CORPUS := $(wildcard corpus/data/*/*.jsonl) corpus/taxonomy.yaml $(wildcard corpus/lexicon/*) corpus/splits/test.txt
 # The model embeds the text path: rebuild it when that code changes too.
-CODE := $(wildcard nlp/*.py) models/sector_model.py models/pipeline.py models/persistence.py models/train.py
+CODE := $(wildcard nlp/*.py models/*.py corpus/*.py)
 
 .PHONY: install model run test bench lint typecheck clean
 

@@ -54,9 +54,6 @@ class TextPreprocessor(TransformerMixin, BaseEstimator):
             prep = self.__dict__["_prep"] = Preprocessor(self.lexicon)
         return prep
 
-    def prepare(self, text: str) -> tuple[str, str]:
-        return self._preprocessor().prepare(text)
-
     def transform(self, X: Iterable[str]) -> np.ndarray:
         rows = self._preprocessor().prepare_all(X)
         out = np.empty((len(rows), 2), dtype=object)

@@ -59,7 +59,7 @@ OUTPUT_OPTIONS = {"id_col": "--id-col", "text_col": "--text-col", "title_col": "
 def model_identity(model: Any) -> dict[str, Any]:
     """Name, version, training data hash and a fingerprint of the model's files (their SHA-256 in meta.json)."""
     meta = model.meta
-    files = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+    files = meta["files"]  # load_model refuses a model without them: a {} here would match every model
     fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     return {"name": model.name, "version": model.version, "data_hash": meta.get("data_hash"),
             "fingerprint": fingerprint}

@@ -60,17 +60,14 @@ def analyze_stream(
     explain: bool = False,
     max_chars: int = 1_000_000,
     batch_size: int = 256,
-    parse: Callable[..., Any] | None = None,
 ) -> int:
     """Answer every input line with one JSON line, in order; bad lines get an ``error`` object.
 
-    ``parse`` replaces the analyzer's own :meth:`~pilah.models.analysis.Analyzer.parse` (same signature).
     Returns the number of lines answered.
     """
     from pilah.models.analysis import Document, error_result
 
     analyzer = load_analyzer(model_dir)
-    parse = parse or analyzer.parse
     answered = 0
     pending: list[tuple[Any, Document | InputError]] = []
 
@@ -86,7 +83,7 @@ def analyze_stream(
         pending.clear()
 
     for n, raw in enumerate(_lines(src), 1):
-        pending.append(_parse_line(raw, max_chars=max_chars, parse=parse, line_no=n))
+        pending.append(_parse_line(raw, max_chars=max_chars, parse=analyzer.parse, line_no=n))
         if len(pending) >= batch_size:
             flush()
     if pending:
