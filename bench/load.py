@@ -453,8 +453,8 @@ class BatchResult:
     def paired_ratio(self) -> float:
         """Median over pairs of HTTP / in-process throughput, each pair measured back to back.
 
-        This machine switches between a fast and a slow state for a second or so at a time (the same
-        in-process pass takes 27 or 43 ms); a pair almost always falls within one state, medians of the two
+        A shared machine switches between fast and slow spells (the report gives the range of the in-process
+        passes of the run); a pair almost always falls within one state, medians of the two
         sides taken separately need not.
         """
         ratios = sorted(ip / http for ip, http in self.pairs if http > 0)
@@ -643,8 +643,9 @@ def _render(rows: Sequence[LoadResult], batch: BatchResult | None, *, rate: floa
             f"({batch.errors} errors), each just after a pass of `analyze` over the same documents in the "
             "benchmark process",
             "(caches warm, server idle; which side goes first alternates), so both sides of a pair see the same",
-            "machine load. This machine switches between a fast and a slow state for a second or so at a time",
-            "(the same in-process pass takes 27 or 43 ms), so the target is checked on the median of the per-pair",
+            "machine load. A shared machine switches between fast and slow spells (in this run the same in-process",
+            f"pass took {min(batch.in_process_s) * 1000:.0f} to {max(batch.in_process_s) * 1000:.0f} ms), so the "
+            "target is checked on the median of the per-pair",
             "ratios; the ratio of the two medians and of the two bests are beside it. With "
             f"{len(xs)} requests, p99 is the slowest.",
             "",

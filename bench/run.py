@@ -90,6 +90,12 @@ def _training_split() -> tuple[list[str], list[str]]:
     return [ex.full_text for ex in train], [ex.labels[0] for ex in train]
 
 
+def idner_dir() -> Path:
+    """Where idner-news-2k (MIT, measurement only) is: ``$PILAH_IDNER_DIR``, else ``../shared/eval/idner-news-2k``
+    beside the repository; without it the news rows use held-out news and say so."""
+    return Path(os.environ.get("PILAH_IDNER_DIR") or ROOT.parent / "shared" / "eval" / "idner-news-2k")
+
+
 def _new_texts() -> tuple[dict[str, list[str]], str]:
     """Texts neither pipeline saw while warming up, by kind: held-out complaints of 40-60 words, and ~400-word
     documents of real news (idner-news-2k, sentences joined in order; held-out news if it is missing); and
@@ -100,7 +106,7 @@ def _new_texts() -> tuple[dict[str, list[str]], str]:
     corpus = [ex for ex in read_corpus() if ex.id in held]
     complaints = [ex.text for ex in corpus if ex.kind == "complaint" and 40 <= len(ex.text.split()) <= 60]
     words: list[str] = []
-    conll_dir = ROOT.parent / "shared" / "eval" / "idner-news-2k"
+    conll_dir = idner_dir()
     if conll_dir.is_dir():
         for name in ("train.txt", "dev.txt", "test.txt"):
             for line in (conll_dir / name).read_text(encoding="utf-8").splitlines():
@@ -274,7 +280,7 @@ def agency_quality_section() -> list[str]:
         m = ann[key]
         out.append(f"| corpus held-out split ({ann['documents']} texts, {m['gold']} mentions) | {key} | "
                    f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |")
-    conll = ROOT.parent / "shared" / "eval" / "idner-news-2k" / "test.txt"
+    conll = idner_dir() / "test.txt"
     if conll.is_file():
         c = evaluate_conll_government(conll, extractor)
         out.append(f"| idner-news-2k test, {c['government_orgs']} government ORG spans | recall (overlap / exact) "
@@ -319,6 +325,8 @@ def main() -> None:
     model_dir = Path(args.model)
 
     new_rows = new_text_rates(model_dir)
+    n_train = len(_training_split()[0])
+    news_source = _new_texts()[1]
     for name, _n, b, f in new_rows:
         print(f"new texts, {name}: naive {b:,.0f} docs/s, pilah full {f:,.0f} docs/s ({f / b:.2f}x)")
     complaints = _texts("complaint", args.n_complaints)
@@ -358,10 +366,10 @@ def main() -> None:
         "on the corpus's training split. Pilah full: normalisation, stemming, all sector probabilities,",
         "thresholds, agencies and regions (`pilah analyze`'s batches of 256).",
         "",
-        "**New texts** (what a service meets): both pipelines are warmed up on the 3,114 training texts (the",
+        f"**New texts** (what a service meets): both pipelines are warmed up on the {n_train:,} training texts (the",
         "naive one by its fit), then each is timed on one pass over texts it has never seen: the held-out",
-        "complaints of 40-60 words (other writers), and 400-word documents of real news from idner-news-2k",
-        "(sentences joined in order; text we did not write). Fresh pipelines each round, 5 rounds interleaved,",
+        f"complaints of 40-60 words (other writers), and 400-word documents of {news_source}",
+        "(sentences joined in order). Fresh pipelines each round, 5 rounds interleaved,",
         "best round of each. New words are where Sastrawi spends its time (measured below).",
         "",
         "| texts | n | naive docs/s | Pilah full docs/s | ratio (target >= 2x) |",
