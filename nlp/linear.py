@@ -3,7 +3,7 @@
 Training fits a scikit-learn pipeline (``models/pipeline.py``); serving scores with this plain-NumPy copy of
 its fitted numbers: the vocabularies, idf vectors, the weights of every one-vs-rest sector (F x L), the
 intercepts and the sigmoid calibration (a, b). Why not the scikit-learn objects themselves: importing the
-estimators takes 1.3 s and skops 1.8 s (``make bench``'s import table), near or over the whole 1.5 s
+estimators takes 1.6 s and skops 2.5 s (``make bench``'s import table at 2cb354e), over the whole 1.5 s
 cold-start budget of a CLI call or a new worker; and scikit-learn validates inputs once per sector per call
 (~14 ms for one document). Fitting
 stays scikit-learn's; this module only applies what it learned, with exactly its arithmetic:
