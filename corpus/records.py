@@ -7,13 +7,13 @@ instead of failing on the first bad row, so that a user sees everything that is 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pilah.corpus.jsonl import decode_json_line
 from pilah.corpus.taxonomy import Taxonomy
 from pilah.nlp.errors import DataError
 from pilah.nlp.features import compose_text
@@ -146,11 +146,11 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]
                 for n, line in enumerate(fh, 1):
                     if not line.strip():
                         continue
-                    try:
-                        # Without its line break, so that an error at the end of the line gets its own column.
-                        obj = json.loads(line.rstrip("\r\n"))
-                    except json.JSONDecodeError as exc:
-                        yield n, None, f"invalid JSON ({exc.msg} at column {exc.colno}); fix the line"
+                    # The decoder `pilah analyze` and `pilah batch` use: it also refuses NaN, 5,000-digit numbers and
+                    # nesting too deep to parse (json.loads raised those past this reader as a traceback).
+                    obj, error = decode_json_line(line.encode("utf-8"))
+                    if error is not None:
+                        yield n, None, f"{error[1]}; fix the line"
                         continue
                     if not isinstance(obj, dict):
                         yield n, None, "a line must hold one JSON object"

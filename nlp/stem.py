@@ -4,9 +4,10 @@ Sastrawi's own ``CachedStemmer.stem(text)`` re-normalises and re-splits every te
 normalised token at a time, so the adapter calls the underlying ``Stemmer.stem_word`` and keeps its own cache.
 
 Guard: Sastrawi tries every affix rule on a word before giving up (92 us a new word on average in
-``make bench`` at 2cb354e, BENCHMARKS.md), the words a stream of new complaints is full of (a cache helps only with words seen
-before). It can change a word only when the word is a root, a root plus suffixes, or starts with one of the
-prefixes di-, ke-, se-, me-, be-, pe-, te- around a root (or a root with a recoded first letter or two).
+``make bench`` at 2cb354e, BENCHMARKS.md), the words a stream of new complaints is full of (a cache helps
+only with words seen before). It can change a word only when the word is a root, a root plus suffixes,
+or starts with one of the prefixes di-, ke-, se-, me-, be-, pe-, te- around a root (or a root with a recoded
+first letter or two).
 :class:`AffixGuard` checks that shape with a few set lookups and skips the call otherwise. By design it also
 skips Sastrawi's infix (-el-, -em-, -er-, -in-) and ku-/kau- rules, which mostly mangle names and loanwords
 ("Sinabang" -> "sabang", "Kutim" -> "tim", "relawan" -> "rawan", "kinerja" -> "kerja"). Those are the only

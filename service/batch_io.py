@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pilah.corpus.jsonl import decode_json_line
 from pilah.nlp.errors import DataError
-from pilah.service.jsonl import decode_json_line
 
 __all__ = ["RawRow", "ShardSpec", "columns_of", "find_inputs", "plan_shards", "read_shard", "HEAD_ROWS"]
 

@@ -94,8 +94,8 @@ def analyze_stream(
 def _parse_line(
     raw: bytes, *, max_chars: int, parse: Callable[..., Any], line_no: int | None = None
 ) -> tuple[Any, Any]:
+    from pilah.corpus.jsonl import decode_json_line
     from pilah.models.analysis import valid_id
-    from pilah.service.jsonl import decode_json_line
 
     obj, error = decode_json_line(raw, line_no)
     if error is not None:

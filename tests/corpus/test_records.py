@@ -89,3 +89,12 @@ def test_json_errors_give_the_column_of_the_line_itself(tmp_path, line, expected
     path.write_text('{"id": 1, "text": "ok", "sectors": ["adminduk"]}\n' + line + "\r\n", encoding="utf-8")
     _, problems = read_labelled(path)
     assert [(p.row, p.message) for p in problems] == [(2, f"invalid JSON ({expected}); fix the line")]
+
+
+@pytest.mark.parametrize("line", ['{"id": ' + "9" * 5000 + ', "text": "x"}', '{"id": NaN, "text": "x"}',
+                                  "[" * 100_000 + "]" * 100_000])
+def test_lines_the_json_module_cannot_take_are_problems_not_tracebacks(tmp_path, line):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"id": 1, "text": "ok", "sectors": ["adminduk"]}\n' + line + "\n", encoding="utf-8")
+    _, problems = read_labelled(path)
+    assert [(p.row, p.message.startswith("invalid JSON")) for p in problems] == [(2, True)]

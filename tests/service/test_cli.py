@@ -291,7 +291,7 @@ def test_a_json_error_gives_the_line_and_the_column_where_the_line_stops(small_m
 
 
 def test_decoding_one_line_reports_the_column_within_that_line():
-    from pilah.service.jsonl import decode_json_line
+    from pilah.corpus.jsonl import decode_json_line
 
     assert decode_json_line(b'{"id": 2 "text": "x"}\r\n')[1] == (
         "invalid_json", "invalid JSON (Expecting ',' delimiter at column 10)")

@@ -1,4 +1,4 @@
-"""Decoding one line of JSON Lines input, shared by `pilah analyze` and `pilah batch`."""
+"""Decoding one line of JSON Lines input, shared by every reader: training files, `pilah analyze` and `pilah batch`."""
 
 from __future__ import annotations
 
