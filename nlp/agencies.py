@@ -81,6 +81,7 @@ def _INITIALS(word: str) -> set[str]:
     return {word} if len(word) == 1 and word.isalpha() else set()
 
 
+JAKARTA = "31"  # the province code of DKI Jakarta, whose kota have suku dinas
 LEVEL_ORDER = ("provinsi", "kota", "kabupaten")  # preference when a bare name fits several levels
 
 
@@ -765,7 +766,8 @@ class AgencyExtractor:
                                           hint_region, body_starts, named_as_written=False)
             unit = replace(unit, name=literal)
         name, level_out = self._unit_name(unit, region, None)
-        if suku and not name.startswith("Suku "):
+        if suku and (region is None or region.province_code == JAKARTA) and not name.startswith("Suku "):
+            # Only Jakarta's kota have suku dinas: "Sudin Sosial Kabupaten Bogor" is the regency's dinas.
             name = "Suku " + name
         mention = self._mention(toks, start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)

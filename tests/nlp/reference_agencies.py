@@ -4,7 +4,9 @@
 give exactly this module's output (``extract`` dicts, ``tokenize`` and ``lower_words``) for every input. Below
 are verbatim copies of ``nlp/tokenize.py`` and then ``nlp/agencies.py`` of that commit; the only change is that
 agencies' ``from pilah.nlp.tokenize import Tokens, tokenize`` refers to the copy above it. Not imported by Pilah
-itself; do not edit to follow changes: it is the behaviour the optimised code must keep.
+itself; do not edit to follow optimisations: it is the behaviour the optimised code must keep. Intended changes
+of behaviour since are made here too, and listed: (1) "Sudin"/"Suku Dinas" is named as a suku dinas only
+without a region or in Jakarta (commit after 3b3131a's review: "Sudin Sosial Kabupaten Bogor" is the dinas).
 """
 
 # ruff: noqa
@@ -763,8 +765,8 @@ class AgencyExtractor:
                                           hint_region, body_starts, named_as_written=False)
             unit = replace(unit, name=literal)
         name, level_out = self._unit_name(unit, region, None)
-        if suku and not name.startswith("Suku "):
-            name = "Suku " + name
+        if suku and (region is None or region.province_code == "31") and not name.startswith("Suku "):
+            name = "Suku " + name  # intended change (1), see the module docstring
         mention = self._mention(toks, start, end, name, unit.acronym, unit.kind, level_out, region, inferred,
                                 unit.sectors)
         return mention, end

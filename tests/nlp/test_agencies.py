@@ -362,3 +362,12 @@ def test_a_desk_region_is_read_as_written(ex, hint, name):
 def test_a_desk_region_that_names_several_or_none_does_not_resolve(ex, hint, candidates):
     assert ex.resolve_region(hint) is None
     assert sorted(r.name for r in ex.region_candidates(hint)) == candidates
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Sudin Sosial Jakarta Barat lambat", "Suku Dinas Sosial Kota Administrasi Jakarta Barat"),
+    ("lapor ke sudin sosial", "Suku Dinas Sosial"),
+    ("Sudin Sosial Kabupaten Bogor lambat", "Dinas Sosial Kabupaten Bogor"),  # no suku dinas outside Jakarta
+])
+def test_a_suku_dinas_only_in_jakarta(ex, text, name):
+    assert names(ex, text) == [name]
