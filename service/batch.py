@@ -151,18 +151,27 @@ _FIELD_OPTION = {"invalid_id": ("id", "id_col", "--id-col"), "title_not_string":
                  "missing_text": _TEXT, "text_not_string": _TEXT, "empty_text": _TEXT}
 
 
+def _record_id(rec: dict[str, Any], opts: BatchOptions) -> Any:
+    """The row's id as the document and its error row both take it (None when the cell is empty)."""
+    value = rec.get(opts.id_col)
+    if _missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        # pandas writes an integer column with a gap as float64 (1.0, NaN, 3.0): the ids were integers.
+        return int(value)
+    return value
+
+
 def _document(raw: RawRow, opts: BatchOptions) -> tuple[Any, str | None]:
     """The row's validated Document and its date, or raises InputError with the code `pilah analyze` uses."""
     from pilah.models.analysis import parse_document
 
     rec = raw.record or {}
     obj = {key: None if _missing(rec.get(col)) else rec.get(col)
-           for key, col in (("id", opts.id_col), ("text", opts.text_col), ("title", opts.title_col))}
+           for key, col in (("text", opts.text_col), ("title", opts.title_col))}
+    obj["id"] = _record_id(rec, opts)
     if obj["text"] is None and rec.get(opts.text_col) == "":
         obj["text"] = ""  # an empty CSV cell is an empty text, not a missing one
-    if isinstance(obj["id"], float) and obj["id"].is_integer():
-        # pandas writes an integer column with a gap as float64 (1.0, NaN, 3.0): the ids were integers.
-        obj["id"] = int(obj["id"])
     try:
         doc = parse_document(obj, max_chars=opts.max_chars)
     except InputError as exc:
@@ -222,8 +231,8 @@ def process_shard(spec: ShardSpec, opts: BatchOptions) -> dict[str, Any]:
 
     for raw in read_shard(spec):
         n_in += 1
-        raw_id = (raw.record or {}).get(opts.id_col)
-        rid = str(raw_id) if valid_id(raw_id) and not _missing(raw_id) else None  # as `pilah analyze` echoes it
+        raw_id = _record_id(raw.record or {}, opts)
+        rid = str(raw_id) if valid_id(raw_id) and raw_id is not None else None  # as `pilah analyze` echoes it
         if raw.error is not None:
             errors.append({"id": rid, "source": spec.path, "row": raw.row, "code": raw.error[0],
                            "message": raw.error[1]})

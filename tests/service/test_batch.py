@@ -425,6 +425,15 @@ def test_integer_ids_that_pandas_stored_as_floats_stay_integers(tmp_path, small_
     assert ids[0] == "1" and ids[2] == "3"
 
 
+def test_an_error_row_takes_the_id_its_result_row_would_have(tmp_path, small_model_dir):
+    pq.write_table(pa.table({"id": pa.array([1.0, None, 3.0], pa.float64()),
+                             "isi": ["jalan rusak", "obat kosong", ""]}), tmp_path / "a.parquet")
+    out = tmp_path / "out"
+    run_batch([str(tmp_path / "a.parquet")], BatchOptions(out_dir=str(out), model_dir=str(small_model_dir),
+                                                          text_col="isi"), workers=1, quiet=True)
+    assert [(e["id"], e["code"]) for e in _errors(out)] == [("3", "empty_text")]
+
+
 def _write_export(path: Path, columns: list[str]) -> None:
     rows = [{c: f"{c} {i}" for c in columns} for i in range(2001)]
     if path.suffix == ".csv":
