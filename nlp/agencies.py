@@ -165,15 +165,12 @@ def squash_name(name: str) -> str:
     return "".join(c for c in name.casefold() if c.isalnum())
 
 
+# Words of an alias that fix the level of its office: a level word, or an office found at one level only.
+_ALIAS_LEVELS = {**_HINT_LEVELS, "walikota": "kota", "polda": "provinsi", "kejati": "provinsi"}
+
+
 def _level_hint(tokens: Sequence[str]) -> str | None:
-    for t in tokens:
-        if t in ("pemkab", "kabupaten", "kab"):
-            return "kabupaten"
-        if t in ("pemkot", "pemko", "kota", "walikota"):
-            return "kota"
-        if t in ("pemprov", "provinsi", "prov", "polda", "kejati"):
-            return "provinsi"
-    return None
+    return next((_ALIAS_LEVELS[t] for t in tokens if t in _ALIAS_LEVELS), None)
 
 
 class AgencyExtractor:
