@@ -29,9 +29,12 @@ class ServiceMetrics:
         self.errors = Counter(
             "pilah_errors_total", "Error responses and per-document errors, by code.", ["code"], registry=registry
         )
+        # "liveall": with PROMETHEUS_MULTIPROC_DIR, the value of every live worker (a dead one's is dropped).
         self.model = Gauge(
-            "pilah_model_info", "The model being served (value 1).", ["name", "version"], registry=registry
+            "pilah_model_info", "The model being served (value 1).", ["name", "version"], registry=registry,
+            multiprocess_mode="liveall",
         )
+        self._served: tuple[str, str] | None = None
         self.requests = Counter(
             "http_requests_total", "Total number of requests by method, status and handler.",
             ["method", "status", "handler"], registry=registry,
@@ -60,7 +63,13 @@ class ServiceMetrics:
         self._children: dict[tuple[str, str, str], tuple[Counter, Summary, Summary, Histogram]] = {}
 
     def set_model(self, name: str, version: str) -> None:
-        self.model.clear()
+        old, self._served = self._served, (name, version)
+        if old is not None and old != self._served:
+            # Set to 0 first: with PROMETHEUS_MULTIPROC_DIR a removed series stays in the worker's file with
+            # its last value (clear() is not supported there), so the old model would still read 1.
+            self.model.labels(*old).set(0)
+            if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+                self.model.remove(*old)
         self.model.labels(name=name, version=version).set(1)
 
     def observe_request(self, method: str, handler: str, status: int, seconds: float, request_bytes: int,

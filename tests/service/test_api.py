@@ -3,7 +3,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -468,3 +471,19 @@ def test_a_repeated_id_replaces_its_correction_only_with_the_same_text(client, s
     assert len(FeedbackStore(settings.feedback_db).rows()) == 2
     (example,) = read_feedback_examples(settings.feedback_db, "lainnya")
     assert example.labels == ("kesehatan",) and example.text == TEXT  # the latest correction wins
+
+
+def test_after_a_reload_only_the_new_model_reads_1_in_multiprocess_metrics(tmp_path):
+    """prometheus_client picks its multiprocess values at import: a fresh interpreter with the variable set."""
+    code = (
+        "from prometheus_client import CollectorRegistry\n"
+        "from pilah.service.metrics import ServiceMetrics\n"
+        "m = ServiceMetrics(CollectorRegistry())\n"
+        "m.set_model('pilah', 'v1'); m.set_model('pilah', 'v2')\n"
+        "print('\\n'.join(l for l in m.exposition().decode().splitlines() if l.startswith('pilah_model_info')))\n"
+    )
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    values = {line.split('version="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1]) for line in out.splitlines()}
+    assert values == {"v1": 0.0, "v2": 1.0}
