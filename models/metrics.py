@@ -34,8 +34,9 @@ def label_decisions(
     primary: list[str] = []
     sets: list[list[str]] = []
     t = threshold_array(classes, thresholds)
-    for row in proba:
-        order, chosen = decide_row(row, t, abstain_t)
+    orders = np.argsort(-proba, axis=1, kind="stable")  # one sort for all rows, as SectorModel.decide_all
+    for row, order in zip(proba, orders, strict=True):
+        _, chosen = decide_row(row, t, abstain_t, order)
         primary.append(classes[chosen[0]] if chosen else abstain)
         sets.append([classes[i] for i in chosen])
     return primary, sets

@@ -90,8 +90,10 @@ class SectorModel:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.proba_prepared(self.prepare(texts))
 
-    def decide(self, proba: np.ndarray, order: np.ndarray | None = None) -> Decision:
-        thresholds = threshold_array(self.labels, self.thresholds)
+    def decide(self, proba: np.ndarray, order: np.ndarray | None = None,
+               thresholds: np.ndarray | None = None) -> Decision:
+        if thresholds is None:
+            thresholds = threshold_array(self.labels, self.thresholds)
         order, chosen = decide_row(proba, thresholds, self.abstain_threshold, order)
         labels = self.labels
         values = proba.tolist()
@@ -102,9 +104,10 @@ class SectorModel:
         return Decision(best, best_p, [labels[i] for i in chosen], ranking)
 
     def decide_all(self, proba: np.ndarray) -> list[Decision]:
-        """:meth:`decide` for every row, ranked in one sort."""
+        """:meth:`decide` for every row, ranked in one sort, with one threshold array."""
         orders = np.argsort(-proba, axis=1, kind="stable")
-        return [self.decide(row, order) for row, order in zip(proba, orders, strict=True)]
+        thresholds = threshold_array(self.labels, self.thresholds)
+        return [self.decide(row, order, thresholds) for row, order in zip(proba, orders, strict=True)]
 
     def predict(self, texts: Sequence[str]) -> list[Decision]:
         return self.decide_all(self.predict_proba(texts))
