@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,34 @@ def _row(what: str, result: dict[str, Any]) -> str:
     c, s = result["canonical_name"], result["exact_span"]
     return (f"| {what} | {c['precision']:.3f} | {c['recall']:.3f} | **{c['f1']:.3f}** | {s['f1']:.3f} | "
             f"{c['predicted']} | {c['gold']} |")
+
+
+_BARE_UNITS = ("kelurahan", "kecamatan", "puskesmas")
+
+
+def bare_unit_rows() -> list[str]:
+    """How often each writer group annotated a unit word written without a name after it ("ke kelurahan",
+    "berobat ke puskesmas", not "Kelurahan Tondo"): the convention the annotators split on most."""
+    from pilah.corpus.records import read_corpus, split_ids
+
+    held = split_ids()
+    counts: dict[tuple[str, str], list[int]] = {}
+    for ex in read_corpus():
+        split = "test" if ex.id in held else "training"
+        for word in _BARE_UNITS:
+            for m in re.finditer(rf"\b{word}\b", ex.text, re.IGNORECASE):
+                if re.match(r"\s+[A-Z]", ex.text[m.end() : m.end() + 5]):
+                    continue  # a name follows: not bare
+                covered = any(int(a["start"]) <= m.start() < int(a["end"]) for a in ex.agencies)
+                pair = counts.setdefault((word, split), [0, 0])
+                pair[0] += covered
+                pair[1] += 1
+    out = ["| unit word without a name | annotated in training files | annotated in the test split |",
+           "|---|---:|---:|"]
+    for word in _BARE_UNITS:
+        tr, te = counts.get((word, "training"), [0, 0]), counts.get((word, "test"), [0, 0])
+        out.append(f"| {word} | {tr[0]} of {tr[1]} | {te[0]} of {te[1]} |")
+    return out
 
 
 DEFAULT = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "agreement" / "second_annotator.jsonl"
@@ -88,7 +117,7 @@ def main() -> None:
     ap.add_argument("second", type=Path, nargs="*", default=[DEFAULT],
                     help="JSONL: {id, agencies: [{start, end, text, name}]} (default: the shipped sample)")
     args = ap.parse_args()
-    print("\n".join(agreement_rows(args.second)))
+    print("\n".join(agreement_rows(args.second) + [""] + bare_unit_rows()))
 
 
 if __name__ == "__main__":

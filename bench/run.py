@@ -290,13 +290,15 @@ def agency_quality_section() -> list[str]:
                    f"{c['precision_org_overlap']:.3f} | | |")
     else:
         out.append("| idner-news-2k | not found beside the repository | | | |")
-    from agreement import DEFAULT, agreement_rows  # bench/agreement.py, beside this file
+    from agreement import DEFAULT, agreement_rows, bare_unit_rows  # bench/agreement.py, beside this file
 
     out += ["", "### Agreement between annotators", "",
             "A second annotator annotated a random sample of the held-out split blind (from the written convention "
             "in corpus/README.md, without the original annotations or the extractor's output). Command: "
             "`python bench/agreement.py`.", ""]
     out += agreement_rows([DEFAULT])
+    out += ["", "Where the writers split most: unit words written without a name after them.", ""]
+    out += bare_unit_rows()
     out.append("")
     return out
 
